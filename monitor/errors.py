@@ -58,9 +58,7 @@ class FeedError(MonitorError):
 class FetchError(FeedError):
     kind = "fetch"
 
-    def __init__(
-        self, url: str, message: str, *, kind: str | None = None, status: int | None = None
-    ) -> None:
+    def __init__(self, url: str, message: str, *, kind: str | None = None, status: int | None = None) -> None:
         super().__init__(url, message, kind=kind)
         self.status = status
 

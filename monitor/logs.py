@@ -37,9 +37,8 @@ def setup_logging(level: str = "INFO", *, json_lines: bool | None = None) -> Non
     if json_lines is None:
         json_lines = not sys.stderr.isatty()
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(
-        JsonFormatter() if json_lines else logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s")
-    )
+    text_format = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+    handler.setFormatter(JsonFormatter() if json_lines else logging.Formatter(text_format))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

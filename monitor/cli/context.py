@@ -27,7 +27,9 @@ class AppContext:
 
     def database(self, *, check_schema: bool = True) -> Database:
         if self._db is None:
-            self._db = Database(self.settings.database_url, busy_timeout=self.settings.database.sqlite_busy_timeout)
+            self._db = Database(
+                self.settings.database_url, busy_timeout=self.settings.database.sqlite_busy_timeout
+            )
             if check_schema:
                 self._db.check_schema()
         return self._db

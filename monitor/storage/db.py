@@ -44,9 +44,7 @@ def _sqlite_engine(url: str, *, immediate: bool, busy_timeout: float, **kwargs: 
     parsed = make_url(url)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(
-        url, connect_args={"timeout": busy_timeout, "check_same_thread": False}, **kwargs
-    )
+    engine = create_engine(url, connect_args={"timeout": busy_timeout, "check_same_thread": False}, **kwargs)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -78,9 +76,7 @@ class Database:
         self.is_sqlite = self.url.startswith("sqlite")
         if self.is_sqlite:
             self.engine = _sqlite_engine(self.url, immediate=True, busy_timeout=busy_timeout, echo=echo)
-            self.read_engine = _sqlite_engine(
-                self.url, immediate=False, busy_timeout=busy_timeout, echo=echo
-            )
+            self.read_engine = _sqlite_engine(self.url, immediate=False, busy_timeout=busy_timeout, echo=echo)
         else:
             self.engine = create_engine(self.url, pool_pre_ping=True, echo=echo)
             self.read_engine = self.engine

@@ -11,7 +11,7 @@ no time zone and mixing naive and aware values is a classic source of off-by-hou
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -64,7 +64,11 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {dt.datetime: UTCDateTime(), dict[str, Any]: JSON(), list[Any]: JSON()}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        dt.datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
+        list[Any]: JSON(),
+    }
 
 
 # --- feeds and polling -------------------------------------------------------------------------------
@@ -289,7 +293,8 @@ class AlertDelivery(Base):
     alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"))
     channel: Mapped[str] = mapped_column(String(16))  # email, slack
     recipient: Mapped[str] = mapped_column(String(320), default="")
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, sending, sent, dead, silenced
+    # pending, sending, sent, dead, silenced
+    status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime]
     claimed_at: Mapped[dt.datetime | None]

@@ -1,0 +1,1 @@
+"""Training code, written corpus and shipped model of the targeted-killing classifier."""
