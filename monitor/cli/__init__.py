@@ -48,10 +48,11 @@ def main(ctx: click.Context, config_path: Path | None, log_level: str, json_logs
 
 
 def _register() -> None:
-    from monitor.cli import admin
+    from monitor.cli import admin, feeds
 
     main.add_command(admin.config_group)
     main.add_command(admin.db_group)
+    main.add_command(feeds.feeds_group)
 
 
 _register()
