@@ -1,0 +1,1 @@
+"""Helper commands for maintaining the hand-written training corpus (not used at run time)."""
