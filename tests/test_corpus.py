@@ -45,6 +45,7 @@ MINIMUMS: dict[str, dict[str, int]] = {
         "followup": 60,
         "policy": 50,
     },
+    "positive.jsonl": {"positive": 590},
 }
 
 
