@@ -1,0 +1,129 @@
+"""Parse a feed document's bytes into plain dataclasses: ``bytes -> ParsedFeed``.
+
+Flow: :func:`monitor.feedbytes.prepare` (charset repair, DOCTYPE/entity defusing) -> feedparser on the
+bytes (it never fetches; HTML sanitizing and URI resolution inside content are off, because we keep
+plain text only and extract it ourselves, faster) -> :mod:`monitor.feedtext` cleaning of every value.
+
+Rules: an empty or whitespace-only body, or something that is not a feed (an HTML page), raises
+:class:`~monitor.errors.ParseError` — an empty body is never a successful "no news" poll. A truncated
+document keeps its complete items (``bozo`` with a warning). At most :data:`MAX_ENTRIES` entries are kept.
+
+Pure: no I/O, no clock; safe to run in a worker process (everything returned pickles).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+from dataclasses import dataclass, field
+from typing import Any
+
+import feedparser
+
+from monitor import feedtext
+from monitor.errors import ParseError
+from monitor.feedbytes import prepare
+
+MAX_ENTRIES = 5000
+
+
+@dataclass(frozen=True)
+class ParsedEntry:
+    guid: str  #: normalised; "" when the item has none
+    link: str  #: absolute, as published ("" if none)
+    canonical_url: str | None  #: canonical form of ``link``, the article's identity when present
+    title: str
+    summary: str
+    author: str
+    published_at: dt.datetime | None  #: UTC, None when missing or impossible
+    updated_at: dt.datetime | None
+
+    @property
+    def content_hash(self) -> str:
+        """Hash of title and text: tells an edited item from an unchanged one."""
+        return hashlib.sha256(f"{self.title}\x1f{self.summary}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    title: str
+    link: str
+    entries: list[ParsedEntry]
+    version: str = ""
+    bozo: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+
+def _detail_value(entry: Any, key: str) -> str:
+    value = entry.get(key)
+    return value if isinstance(value, str) else ""
+
+
+def _body_text(entry: Any) -> str:
+    """The longest of the item's content blocks and its summary, as plain text."""
+    candidates = [_detail_value(entry, "summary")]
+    for block in entry.get("content") or ():
+        value = block.get("value") if hasattr(block, "get") else None
+        if isinstance(value, str):
+            candidates.append(value)
+    best = max(candidates, key=len)
+    return feedtext.to_text(best, feedtext.SUMMARY_MAX)
+
+
+def _entry(raw: Any, base: str, now: dt.datetime) -> ParsedEntry:
+    link = feedtext.absolute_url(_detail_value(raw, "link"), base)
+    guid = feedtext.normalise_guid(_detail_value(raw, "id"), base)
+    published = feedtext.plausible_date(raw.get("published_parsed"), now)
+    updated = feedtext.plausible_date(raw.get("updated_parsed"), now)
+    return ParsedEntry(
+        guid=guid,
+        link=link,
+        canonical_url=feedtext.canonical_url(link),
+        title=feedtext.to_text(_detail_value(raw, "title"), feedtext.TITLE_MAX),
+        summary=_body_text(raw),
+        author=feedtext.to_text(_detail_value(raw, "author"), feedtext.AUTHOR_MAX),
+        published_at=published or updated,
+        updated_at=updated,
+    )
+
+
+def parse_feed(data: bytes, url: str, now: dt.datetime, content_type: str = "") -> ParsedFeed:
+    """Parse ``data`` fetched from ``url`` (the base for relative links); raise ParseError if not a feed."""
+    if not data.strip():
+        raise ParseError(url, "empty body" if not data else "body is only whitespace")
+    prepared = prepare(data, content_type)
+    try:
+        result = feedparser.parse(
+            io.BytesIO(prepared.data),  # a stream: feedparser would treat raw bytes as a file name first
+            response_headers={"content-type": "application/xml; charset=utf-8", "content-location": url},
+            sanitize_html=False,
+            resolve_relative_uris=False,
+        )
+    except Exception as exc:  # feedparser's loose parser raises odd things on odd input
+        raise ParseError(url, f"feedparser failed: {type(exc).__name__}: {exc}") from exc
+    warnings = list(prepared.warnings)
+    if not result.get("version") and not result.get("entries"):
+        reason = result.get("bozo_exception")
+        raise ParseError(url, "not a feed (no RSS/Atom/RDF root)" + (f": {reason}" if reason else ""))
+    if result.get("bozo"):
+        warnings.append(
+            f"{type(result.get('bozo_exception')).__name__}: {result.get('bozo_exception')}"[:300]
+        )
+    feed = result.get("feed", {})
+    base = feedtext.absolute_url(feed.get("link"), url) or url
+    raw_entries = result.get("entries", [])
+    if len(raw_entries) > MAX_ENTRIES:
+        warnings.append(f"{len(raw_entries)} entries, only the first {MAX_ENTRIES} kept")
+        raw_entries = raw_entries[:MAX_ENTRIES]
+    entries = [_entry(raw, url, now) for raw in raw_entries]
+    return ParsedFeed(
+        title=feedtext.to_text(
+            feed.get("title") if isinstance(feed.get("title"), str) else "", feedtext.TITLE_MAX
+        ),
+        link=base,
+        entries=entries,
+        version=str(result.get("version") or ""),
+        bozo=bool(result.get("bozo")),
+        warnings=warnings,
+    )
