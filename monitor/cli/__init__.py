@@ -48,11 +48,13 @@ def main(ctx: click.Context, config_path: Path | None, log_level: str, json_logs
 
 
 def _register() -> None:
-    from monitor.cli import admin, feeds
+    from monitor.cli import admin, feeds, model
 
     main.add_command(admin.config_group)
     main.add_command(admin.db_group)
     main.add_command(feeds.feeds_group)
+    main.add_command(model.classify_command)
+    main.add_command(model.model_group)
 
 
 _register()

@@ -1,0 +1,600 @@
+"""Hand-written cues that encode the label definition (see the model card), as a few dense features.
+
+Each cue is a list of phrases over the word tokens of the text (tokens as the word TF-IDF block sees them:
+lower-cased runs of 2+ word characters, so "bullet-riddled" is "bullet riddled" and "a" disappears); a
+token ending in ``*`` matches any word with that prefix, ``<num>`` matches a number. Features are single cues
+plus conjunctions ("a death verb AND an attacker like 'gunmen'") and "a without b" pairs. The linear model
+learns how much each counts: the cues only say *what* to look at (who was killed, by whom, how; whether it
+was indiscriminate, an accident, an encounter, a court case, an attempt everyone survived). They name no
+places.
+
+Pure functions only. Matching works on the set of n-grams of a text and caches the cues of each distinct
+n-gram (bounded), which keeps it fast; the same code runs at training and scoring time, so the artifact
+stores only the feature names (checked at load) and their weights.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+from classifiers.vectorize import word_ngrams
+
+_NUMBERS = [
+    "<num>",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "dozen",
+    "dozens",
+    "scores",
+    "several",
+    "many",
+]
+_CROWD_NOUNS = [
+    "people",
+    "persons",
+    "civilians",
+    "passengers",
+    "worshippers",
+    "worshipers",
+    "soldiers",
+    "others",
+    "students",
+    "pilgrims",
+    "children",
+]
+
+CUES: dict[str, list[str]] = {
+    "death": [
+        "killed",
+        "kills",
+        "killing*",
+        "shot dead",
+        "gunned down",
+        "murder*",
+        "assassinat*",
+        "slain",
+        "slay*",
+        "executed",
+        "lynched",
+        "beheaded",
+        "died",
+        "dead",
+        "death",
+        "deaths",
+        "body",
+        "bodies",
+        "corpse*",
+        "lost his life",
+        "lost her life",
+        "lost their lives",
+    ],
+    "kill_individual": [
+        "shot dead",
+        "gunned down",
+        "shot and killed",
+        "assassinat*",
+        "murdered",
+        "slain",
+        "bullet riddled",
+        "riddled with bullets",
+        "execution style",
+        "shot him dead",
+        "shot her dead",
+        "pumped bullets",
+        "sprayed bullets",
+    ],
+    "agent": [
+        "gunman",
+        "gunmen",
+        "assailant*",
+        "attacker*",
+        "hitman",
+        "hitmen",
+        "assassin*",
+        "unidentified",
+        "unknown men",
+        "unknown persons",
+        "unknown attackers",
+        "unknown gunmen",
+        "armed men",
+        "masked men",
+        "motorcycl*",
+        "motorbike*",
+        "pillion",
+        "sniper*",
+        "killer*",
+        "hit squad",
+        "death squad",
+        "armed assailants",
+    ],
+    "shooting": [
+        "shot",
+        "shoot*",
+        "gunfire",
+        "opened fire",
+        "fired at",
+        "fired on",
+        "fired upon",
+        "bullet*",
+        "pistol*",
+        "rifle*",
+        "firing",
+        "gunshot*",
+    ],
+    "targeted": [
+        "targeted",
+        "target killing",
+        "target killings",
+        "hit list",
+        "sectarian",
+        "ethnic",
+        "ethnically",
+        "singled out",
+        "ambush*",
+        "identity card",
+        "identity cards",
+        "id cards",
+        "execution style",
+        "targeted killing",
+    ],
+    "victim_role": [
+        "worker*",
+        "activist*",
+        "leader*",
+        "politician*",
+        "councillor*",
+        "councilor*",
+        "mayor*",
+        "candidate*",
+        "policem*",
+        "policewom*",
+        "constable*",
+        "officer*",
+        "cop",
+        "cops",
+        "soldier*",
+        "trooper*",
+        "journalist*",
+        "reporter*",
+        "editor*",
+        "lawyer*",
+        "advocate*",
+        "judge*",
+        "magistrate*",
+        "doctor*",
+        "surgeon*",
+        "cleric*",
+        "imam*",
+        "prayer leader",
+        "scholar*",
+        "priest*",
+        "pastor*",
+        "teacher*",
+        "professor*",
+        "polio",
+        "vaccinator*",
+        "aid worker",
+        "elder*",
+        "official*",
+        "chief",
+        "commander*",
+        "informer*",
+        "businessm*",
+        "trader*",
+        "shopkeeper*",
+        "shia",
+        "shiite*",
+        "sunni",
+        "hazara*",
+        "ahmadi*",
+        "christian*",
+        "hindu*",
+        "sikh*",
+        "minority",
+        "union*",
+        "student leader",
+        "former",
+    ],
+    "named_person": [
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "sheikh",
+        "maulana",
+        "mufti",
+        "syed",
+        "haji",
+        "senator",
+        "governor",
+        "minister",
+        "inspector",
+        "sho",
+        "dsp",
+        "mna",
+        "mpa",
+        "colonel",
+    ],
+    "tally": [
+        "targeted killings claimed",
+        "targeted killings in",
+        "targeted killings this",
+        "targeted killings during",
+        "targeted killings so",
+        "targeted killings rose",
+        "fell victim to targeted",
+        "so far this year",
+        "since january",
+        "last month",
+        "this month",
+        "during the month",
+        "during the year",
+        "in the past week",
+        "in the past month",
+        "in the past year",
+        "statistics",
+        "figures show",
+        "per cent",
+        "percent",
+    ],
+    "kidnap": ["kidnap*", "abduct*", "missing", "taken hostage", "hostage*", "seized"],
+    "body_found": [
+        "body of",
+        "body was",
+        "bodies of",
+        "bodies were",
+        "found dead",
+        "found dumped",
+        "bullet riddled",
+        "bodies found",
+        "body found",
+        "dumped",
+        "body recovered",
+    ],
+    "released": [
+        "released",
+        "freed",
+        "rescued",
+        "recovered safely",
+        "returned home",
+        "set free",
+        "safely recovered",
+        "recovered unharmed",
+    ],
+    "drone": ["drone*", "airstrike*", "air strike", "air strikes", "missile strike", "unmanned"],
+    "bomb": [
+        "bomb*",
+        "blast*",
+        "explo*",
+        "suicide",
+        "ied",
+        "ieds",
+        "grenade*",
+        "improvised",
+        "detonat*",
+        "rocket*",
+        "mortar*",
+        "shelling",
+        "shells",
+        "landmine*",
+    ],
+    "crowd": [
+        "crowd*",
+        "worshipper*",
+        "worshiper*",
+        "congregation*",
+        "indiscriminate*",
+        "market*",
+        "bazaar*",
+        "rally",
+        "rallies",
+        "procession*",
+        "protesters",
+        "mourners",
+        "passers by",
+        "passersby",
+        "bystander*",
+        "spree",
+        "mass shooting",
+        "randomly",
+        "at random",
+    ],
+    "battle": [
+        "clash*",
+        "exchange of fire",
+        "exchanged fire",
+        "stormed",
+        "storming",
+        "fighting",
+        "battle*",
+        "offensive",
+        "assault on",
+        "attacked post",
+        "attacked checkpoint",
+        "attacked the post",
+        "attacked the checkpoint",
+        "troops",
+        "insurgent*",
+        "rebel*",
+        "gun battle",
+        "gunbattle*",
+        "siege",
+        "overran",
+        "firefight*",
+    ],
+    "riot": [
+        "riot*",
+        "protest*",
+        "mob",
+        "demonstrat*",
+        "tear gas",
+        "teargas",
+        "unrest",
+        "torched",
+        "set ablaze",
+        "arson*",
+    ],
+    "encounter": [
+        "encounter*",
+        "shoot out",
+        "shootout*",
+        "killed by police",
+        "police killed",
+        "counter terrorism department",
+        "ctd",
+        "rangers killed",
+        "returned fire",
+        "retaliat*",
+        "alleged robber",
+        "alleged robbers",
+        "alleged criminals",
+        "alleged terrorists",
+        "alleged militants",
+        "suspected robbers",
+    ],
+    "accident": [
+        "accident*",
+        "collision",
+        "collided",
+        "crash*",
+        "overturned",
+        "plunged",
+        "drowned",
+        "drowning",
+        "electrocut*",
+        "fire broke out",
+        "cylinder*",
+        "short circuit",
+        "caught fire",
+        "derail*",
+        "stampede",
+        "roof collapse",
+        "roof collapsed",
+    ],
+    "disaster": [
+        "flood*",
+        "earthquake*",
+        "quake*",
+        "landslide*",
+        "cyclone*",
+        "storm",
+        "storms",
+        "heatwave*",
+        "avalanche*",
+        "torrential",
+        "tsunami",
+        "drought*",
+    ],
+    "crime": [
+        "robbery",
+        "robber*",
+        "dacoit*",
+        "resist*",
+        "snatch*",
+        "mugger*",
+        "mugging",
+        "loot*",
+        "domestic",
+        "wife",
+        "husband",
+        "in laws",
+        "honour",
+        "honor",
+        "property dispute",
+        "family dispute",
+        "personal enmity",
+        "dispute",
+        "quarrel*",
+        "brawl",
+        "jealous*",
+        "burglar*",
+        "theft",
+    ],
+    "followup": [
+        "arrest*",
+        "sentenc*",
+        "convict*",
+        "court*",
+        "trial*",
+        "hearing",
+        "acquit*",
+        "indict*",
+        "charged",
+        "verdict",
+        "bail",
+        "remand*",
+        "detained",
+        "custody",
+        "prosecut*",
+        "extradit*",
+        "appeal*",
+        "hanged",
+        "jail*",
+        "inquiry",
+        "investigators",
+        "case against",
+    ],
+    "survived": [
+        "survived",
+        "escaped unhurt",
+        "escaped unharmed",
+        "unhurt",
+        "unharmed",
+        "unscathed",
+        "narrowly escaped",
+        "injured",
+        "wounded",
+        "critical condition",
+        "sustained injuries",
+        "sustained bullet injuries",
+        "assassination attempt",
+        "attempt on his life",
+        "attempt on her life",
+        "foiled",
+        "escaped",
+    ],
+    "policy": [
+        "policy",
+        "policies",
+        "opinion",
+        "editorial",
+        "debate",
+        "law",
+        "laws",
+        "bill",
+        "legislation",
+        "strategy",
+        "programme",
+        "program",
+        "parliament",
+        "senate",
+        "congress",
+        "rights groups",
+        "should",
+        "must",
+        "legal",
+        "legality",
+        "ban",
+        "gun control",
+    ],
+    "mass_toll": [f"{n} {noun}" for n in _NUMBERS for noun in _CROWD_NOUNS],
+}
+
+#: Features: single cues, then conjunctions (all cues present) and "a without b" pairs.
+CONJUNCTIONS: tuple[tuple[str, ...], ...] = (
+    ("death", "agent"),
+    ("death", "shooting"),
+    ("death", "targeted"),
+    ("death", "victim_role"),
+    ("death", "named_person"),
+    ("kill_individual", "victim_role"),
+    ("kill_individual", "agent"),
+    ("death", "agent", "victim_role"),
+    ("death", "shooting", "victim_role"),
+    ("death", "bomb"),
+    ("death", "crowd"),
+    ("death", "battle"),
+    ("death", "encounter"),
+    ("death", "accident"),
+    ("death", "crime"),
+    ("death", "followup"),
+    ("death", "mass_toll"),
+    ("kidnap", "body_found"),
+    ("kidnap", "death"),
+    ("kidnap", "released"),
+    ("drone", "named_person"),
+    ("drone", "death"),
+    ("tally", "targeted"),
+    ("tally", "death"),
+    ("survived", "agent"),
+    ("shooting", "crowd"),
+)
+WITHOUT: tuple[tuple[str, str], ...] = (
+    ("survived", "death"),
+    ("shooting", "death"),
+    ("kidnap", "death"),
+    ("agent", "death"),
+)
+
+FEATURE_NAMES: tuple[str, ...] = (
+    tuple(f"cue:{name}" for name in CUES)
+    + tuple("cue:" + "+".join(parts) for parts in CONJUNCTIONS)
+    + tuple(f"cue:{a}-without-{b}" for a, b in WITHOUT)
+)
+
+_BIT = {name: 1 << i for i, name in enumerate(CUES)}
+_EXACT: dict[str, int] = {}
+_PREFIXES: list[tuple[str, int]] = []
+for _name, _phrases in CUES.items():
+    for _phrase in _phrases:
+        if _phrase.endswith("*"):
+            if " " in _phrase:
+                raise ValueError(f"cue {_name}: a prefix must be a single word, not {_phrase!r}")
+            _PREFIXES.append((_phrase[:-1], _BIT[_name]))
+        else:
+            _EXACT[_phrase] = _EXACT.get(_phrase, 0) | _BIT[_name]
+_CONJ_MASKS = [sum(_BIT[p] for p in parts) for parts in CONJUNCTIONS]
+_WITHOUT_MASKS = [(_BIT[a], _BIT[b]) for a, b in WITHOUT]
+_CACHE: dict[str, int] = {}
+_CACHE_LIMIT = 500_000
+
+
+def _term_mask(term: str) -> int:
+    mask = _CACHE.get(term)
+    if mask is None:
+        mask = _EXACT.get(term, 0)
+        if any(ch.isdigit() for ch in term):
+            mask |= _EXACT.get(" ".join("<num>" if t.isdigit() else t for t in term.split(" ")), 0)
+        if " " not in term:
+            for prefix, bit in _PREFIXES:
+                if term.startswith(prefix):
+                    mask |= bit
+        if len(_CACHE) >= _CACHE_LIMIT:
+            _CACHE.clear()
+        _CACHE[term] = mask
+    return mask
+
+
+def cue_mask(terms: Iterable[str]) -> int:
+    """The cues present among a text's word n-grams (1-3), as a bit mask."""
+    mask = 0
+    cache = _CACHE
+    for term in terms:
+        known = cache.get(term)
+        mask |= known if known is not None else _term_mask(term)
+    return mask
+
+
+def cue_hits(lowered: str) -> dict[str, bool]:
+    """Which single cues occur in a lower-cased text (for reading and tests)."""
+    mask = cue_mask(word_ngrams(lowered, 1, 3))
+    return {name: bool(mask & bit) for name, bit in _BIT.items()}
+
+
+def values_from_mask(mask: int) -> list[float]:
+    values = [1.0 if mask & bit else 0.0 for bit in _BIT.values()]
+    values += [1.0 if mask & m == m else 0.0 for m in _CONJ_MASKS]
+    values += [1.0 if (mask & a) and not (mask & b) else 0.0 for a, b in _WITHOUT_MASKS]
+    return values
+
+
+def cue_matrix(
+    lowered_texts: Sequence[str], scale: float, terms: Sequence[list[str]] | None = None
+) -> np.ndarray:
+    """A dense (n_texts, n_features) matrix of cue features times ``scale``; ``terms`` may pass each text's
+    word 1-3-grams when they are already known."""
+    if not lowered_texts:
+        return np.zeros((0, len(FEATURE_NAMES)))
+    grams = terms if terms is not None else [word_ngrams(t, 1, 3) for t in lowered_texts]
+    return np.asarray([values_from_mask(cue_mask(g)) for g in grams], dtype=np.float64) * scale

@@ -1,0 +1,278 @@
+"""Training: corpus -> split -> augment -> TF-IDF (word 1-3, char_wb 2-5) + cues -> logistic regression
+-> Platt calibration and threshold on the validation split -> artifact + model card.
+
+    examples = corpus files (+ extra (title, text, label) examples, e.g. analysts' verdicts)
+    train, valid = split by category, fixed seed (never dev.jsonl)
+    train_docs = each training example as title+text, plus a text-only variant
+    model = LogisticRegression(hstack(word tfidf, char tfidf, cues))
+    platt (a, b) and threshold (best F1 with violent FPR <= bound) chosen on valid
+    artifact = vocabularies, idf, coefficients, calibration, threshold, metrics (JSON + NPZ)
+    check: the rebuilt numpy scorer reproduces scikit-learn's scores on valid
+
+Deterministic: fixed seeds, files read in name order, no parallel solver. It does not evaluate on the
+shared dev set unless given one (``dev``), and then only to report figures in the card.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import platform
+import random
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from classifiers import artifact as art
+from classifiers import card, metrics
+from classifiers.corpus import CORPUS_DIR, Example, corpus_hash, document, extra_hash, load_corpus
+from classifiers.cues import FEATURE_NAMES, cue_matrix
+from classifiers.scorer import LinearScorer
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    seed: int = 20261122
+    valid_fraction: float = 0.2
+    word_ngrams: tuple[int, int] = (1, 3)
+    char_ngrams: tuple[int, int] = (2, 5)
+    word_max_features: int = 60_000
+    char_max_features: int = 80_000
+    min_df: int = 2
+    cue_scale: float = 0.6
+    C: float = 8.0
+    text_only_weight: float = 0.5
+    max_fpr_violent: float = 0.03
+
+
+@dataclass
+class TrainResult:
+    version: str
+    path: Path
+    metrics: dict[str, Any]
+    dev_metrics: dict[str, Any] | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+    #: scikit-learn's own decision function of the fitted pipeline (tests compare the shipped scorer to it).
+    reference: Callable[[Sequence[str]], np.ndarray] | None = None
+
+
+def split(examples: Sequence[Example], fraction: float, seed: int) -> tuple[list[Example], list[Example]]:
+    """Per category, a seeded shuffle; the first ``fraction`` (at least one of any category with 3+) is held out."""
+    rng = random.Random(seed)
+    by_cat: dict[str, list[Example]] = {}
+    for ex in examples:
+        by_cat.setdefault(ex.category, []).append(ex)
+    train, valid = [], []
+    for cat in sorted(by_cat):
+        group = sorted(by_cat[cat], key=lambda e: e.id)
+        rng.shuffle(group)
+        k = round(len(group) * fraction)
+        if k == 0 and len(group) >= 3:
+            k = 1
+        valid.extend(group[:k])
+        train.extend(group[k:])
+    return train, valid
+
+
+def augment(examples: Sequence[Example], text_only_weight: float) -> tuple[list[str], list[int], list[float]]:
+    """Each example as the service sees it, plus its text without the headline (feeds that lack one)."""
+    docs, labels, weights = [], [], []
+    for ex in examples:
+        docs.append(ex.document)
+        labels.append(ex.label)
+        weights.append(1.0)
+        if text_only_weight > 0 and ex.title.strip() and len(ex.text.split()) >= 8:
+            docs.append(document("", ex.text))
+            labels.append(ex.label)
+            weights.append(text_only_weight)
+    return docs, labels, weights
+
+
+def _fit(
+    docs: list[str], labels: list[int], weights: list[float], config: TrainConfig
+) -> tuple[Any, Any, Any]:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    word = TfidfVectorizer(
+        analyzer="word",
+        ngram_range=config.word_ngrams,
+        sublinear_tf=True,
+        min_df=config.min_df,
+        max_features=config.word_max_features,
+        dtype=np.float64,
+    )
+    char = TfidfVectorizer(
+        analyzer="char_wb",
+        ngram_range=config.char_ngrams,
+        sublinear_tf=True,
+        min_df=config.min_df,
+        max_features=config.char_max_features,
+        dtype=np.float64,
+    )
+    lowered = [d.lower() for d in docs]
+    cues = sp.csr_matrix(cue_matrix(lowered, config.cue_scale))
+    matrix = sp.hstack(
+        [word.fit_transform(docs), char.fit_transform(docs), cues],
+        format="csr",
+    )
+    model = LogisticRegression(C=config.C, max_iter=5000, solver="liblinear", random_state=config.seed)
+    model.fit(matrix, np.asarray(labels), sample_weight=np.asarray(weights))
+    return word, char, model
+
+
+def _sk_decision(word: Any, char: Any, model: Any, docs: Sequence[str], cue_scale: float) -> np.ndarray:
+    lowered = [d.lower() for d in docs]
+    matrix = sp.hstack(
+        [word.transform(docs), char.transform(docs), sp.csr_matrix(cue_matrix(lowered, cue_scale))],
+        format="csr",
+    )
+    return np.asarray(model.decision_function(matrix), dtype=np.float64)
+
+
+def _platt(decision: np.ndarray, labels: Sequence[int]) -> tuple[float, float]:
+    """Platt scaling with Platt's smoothed targets, so a perfectly separated split still gives a sane slope."""
+    from scipy.optimize import minimize
+
+    y = np.asarray(labels, dtype=np.float64)
+    n_pos, n_neg = float(y.sum()), float(len(y) - y.sum())
+    if n_pos == 0 or n_neg == 0:
+        return 1.0, 0.0
+    target = np.where(y == 1, (n_pos + 1) / (n_pos + 2), 1 / (n_neg + 2))
+
+    def loss(params: np.ndarray) -> tuple[float, np.ndarray]:
+        z = params[0] * decision + params[1]
+        p = 1.0 / (1.0 + np.exp(-z))
+        value = float(np.sum(np.logaddexp(0, z) - target * z))
+        grad = np.array([np.sum((p - target) * decision), np.sum(p - target)])
+        return value, grad
+
+    result = minimize(loss, np.array([1.0, 0.0]), jac=True, method="L-BFGS-B")
+    return float(result.x[0]), float(result.x[1])
+
+
+def _version(now: dt.datetime, payload: bytes) -> str:
+    return f"tk-{now:%Y%m%d}-{hashlib.sha256(payload).hexdigest()[:8]}"
+
+
+def train(
+    *,
+    now: dt.datetime,
+    out_dir: Path = art.MODEL_DIR,
+    corpus_dir: Path = CORPUS_DIR,
+    extra: Iterable[tuple[str, str, int]] = (),
+    dev: Sequence[Example] | None = None,
+    config: TrainConfig | None = None,
+    write_card: Path | None = None,
+) -> TrainResult:
+    """Train, calibrate, choose the threshold, write the artifact to ``out_dir``; returns the figures."""
+    import sklearn
+
+    config = config or TrainConfig()
+    corpus = load_corpus(corpus_dir)
+    extra_list = [(str(t), str(x), int(y)) for t, x, y in extra]
+    examples = list(corpus) + [
+        Example(
+            id=f"extra-{i}", title=t, text=x, label=y, category="positive" if y else "review", source="extra"
+        )
+        for i, (t, x, y) in enumerate(extra_list)
+    ]
+    train_set, valid_set = split(examples, config.valid_fraction, config.seed)
+    docs, labels, weights = augment(train_set, config.text_only_weight)
+    word, char, model = _fit(docs, labels, weights, config)
+
+    valid_docs = [ex.document for ex in valid_set]
+    valid_decision = _sk_decision(word, char, model, valid_docs, config.cue_scale)
+    a, b = _platt(valid_decision, [ex.label for ex in valid_set])
+    valid_scores = 1.0 / (1.0 + np.exp(-(a * valid_decision + b)))
+    valid_labels = [ex.label for ex in valid_set]
+    valid_cats = [ex.category for ex in valid_set]
+    threshold = metrics.choose_threshold(valid_labels, valid_cats, valid_scores, config.max_fpr_violent)
+    valid_metrics = metrics.evaluate(valid_labels, valid_cats, valid_scores, threshold)
+
+    word_terms = [t for t, _ in sorted(word.vocabulary_.items(), key=lambda kv: kv[1])]
+    char_terms = [t for t, _ in sorted(char.vocabulary_.items(), key=lambda kv: kv[1])]
+    arrays = {
+        "word_terms": art.encode_terms(word_terms),
+        "word_idf": np.asarray(word.idf_, dtype=np.float64),
+        "char_terms": art.encode_terms(char_terms),
+        "char_idf": np.asarray(char.idf_, dtype=np.float64),
+        "coef": np.asarray(model.coef_[0], dtype=np.float64),
+    }
+    digest = hashlib.sha256()
+    for name in sorted(arrays):
+        digest.update(name.encode() + arrays[name].tobytes())
+    digest.update(repr((float(model.intercept_[0]), a, b, threshold)).encode())
+    version = _version(now, digest.digest())
+    counts: dict[str, int] = {}
+    for ex in examples:
+        counts[ex.category] = counts.get(ex.category, 0) + 1
+    meta: dict[str, Any] = {
+        "version": version,
+        "trained_at": now.isoformat(),
+        "sklearn_version": sklearn.__version__,
+        "numpy_version": np.__version__,
+        "python_version": platform.python_version(),
+        "corpus_hash": corpus_hash(corpus_dir),
+        "extra_count": len(extra_list),
+        "extra_hash": extra_hash(extra_list) if extra_list else "",
+        "config": asdict(config),
+        "blocks": [
+            {
+                "name": "word",
+                "analyzer": "word",
+                "ngram_range": list(config.word_ngrams),
+                "sublinear_tf": True,
+            },
+            {
+                "name": "char",
+                "analyzer": "char_wb",
+                "ngram_range": list(config.char_ngrams),
+                "sublinear_tf": True,
+            },
+        ],
+        "cue_features": list(FEATURE_NAMES),
+        "cue_scale": config.cue_scale,
+        "intercept": float(model.intercept_[0]),
+        "calibration": {"method": "platt", "a": a, "b": b},
+        "threshold": threshold,
+        "data": {
+            "examples": len(examples),
+            "train": len(train_set),
+            "valid": len(valid_set),
+            "categories": counts,
+        },
+        "metrics": {"valid": valid_metrics},
+    }
+
+    # The shipped scorer must reproduce scikit-learn's numbers before anything is written.
+    scorer = LinearScorer.from_artifact(art.Artifact(meta=meta, arrays=arrays, path=out_dir))
+    rebuilt = scorer.run(valid_docs).decision
+    if len(rebuilt) and not np.allclose(rebuilt, valid_decision, rtol=0, atol=1e-9):
+        worst = float(np.max(np.abs(rebuilt - valid_decision)))
+        raise RuntimeError(
+            f"rebuilt scorer differs from scikit-learn by {worst}: refusing to write the artifact"
+        )
+
+    dev_metrics = None
+    if dev:
+        dev_scores = scorer.score([ex.document for ex in dev])
+        dev_metrics = metrics.evaluate(
+            [ex.label for ex in dev], [ex.category for ex in dev], dev_scores, threshold
+        )
+        meta["metrics"]["dev"] = dev_metrics
+    art.save(out_dir, meta, arrays)
+    if write_card is not None:
+        write_card.write_text(card.render(meta), encoding="utf-8")
+    return TrainResult(
+        version=version,
+        path=out_dir,
+        metrics=valid_metrics,
+        dev_metrics=dev_metrics,
+        meta=meta,
+        reference=lambda docs: _sk_decision(word, char, model, docs, config.cue_scale),
+    )

@@ -1,0 +1,85 @@
+"""Load the shipped classifier and score articles: does each one report a targeted killing?
+
+    classifier = load_classifier(settings)        # ModelError if missing/incompatible, never a silent "no"
+    verdicts = classifier.classify([(title, text), ...])   # batch; scores title + "\\n" + text
+
+A :class:`Verdict` carries the calibrated score, whether it passes the threshold, the model version and the
+features that drove it (top positive contributions for a flagged item, top negative ones otherwise).
+The model is the artifact in ``classifiers/model/`` unless ``classifier.model_path`` names another; the
+service never trains or downloads at run time. This module does no database work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from classifiers import artifact as art
+from classifiers.corpus import document
+from classifiers.scorer import LinearScorer
+
+if TYPE_CHECKING:
+    from monitor.config import Settings
+
+#: Scoring more than this many texts at once only costs memory.
+BATCH_SIZE = 512
+
+
+@dataclass(frozen=True)
+class Verdict:
+    score: float
+    flagged: bool
+    reasons: list[str]
+    model_version: str
+
+
+class Classifier:
+    """A loaded model: ``version``, ``threshold`` and ``classify``."""
+
+    def __init__(self, scorer: LinearScorer, *, version: str, threshold: float, meta: dict[str, Any]) -> None:
+        self.scorer = scorer
+        self.version = version
+        self.threshold = threshold
+        self.meta = meta
+
+    def classify(self, items: Sequence[tuple[str, str]]) -> list[Verdict]:
+        verdicts: list[Verdict] = []
+        for start in range(0, len(items), BATCH_SIZE):
+            chunk = items[start : start + BATCH_SIZE]
+            batch = self.scorer.run([document(title or "", text or "") for title, text in chunk])
+            for row, score in enumerate(batch.scores.tolist()):
+                flagged = score >= self.threshold
+                verdicts.append(
+                    Verdict(
+                        score=round(float(score), 6),
+                        flagged=flagged,
+                        reasons=self.scorer.explain(batch, row, positive=flagged),
+                        model_version=self.version,
+                    )
+                )
+        return verdicts
+
+    def scores(self, docs: Sequence[str]) -> list[float]:
+        """Scores only (no reasons), for evaluation over many texts."""
+        out: list[float] = []
+        for start in range(0, len(docs), BATCH_SIZE):
+            out.extend(self.scorer.score(docs[start : start + BATCH_SIZE]).tolist())
+        return out
+
+
+def model_dir(settings: Settings) -> Path:
+    return Path(settings.classifier.model_path) if settings.classifier.model_path else art.MODEL_DIR
+
+
+def load_from(directory: Path, threshold: float | None = None) -> Classifier:
+    artifact = art.load(directory)
+    scorer = LinearScorer.from_artifact(artifact)
+    chosen = float(artifact.meta["threshold"]) if threshold is None else float(threshold)
+    return Classifier(scorer, version=str(artifact.meta["version"]), threshold=chosen, meta=artifact.meta)
+
+
+def load_classifier(settings: Settings) -> Classifier:
+    """The configured classifier; raises ModelError (saying how to rebuild) when it cannot be used."""
+    return load_from(model_dir(settings), settings.classifier.threshold)
