@@ -49,14 +49,16 @@ def main() -> None:
     cold = time.perf_counter() - t0
     chars = sum(len(t) + len(x) for t, x in items) / len(items)
     print(
-        f"cold: {len(items)} articles (mean {chars:.0f} chars) in {cold:.3f} s = {len(items) / cold:,.0f} articles/s"
+        f"cold: {len(items)} articles (mean {chars:.0f} chars) in {cold:.3f} s = "
+        f"{len(items) / cold:,.0f} articles/s"
     )
     t0 = time.perf_counter()
     for _ in range(args.repeat):
         classifier.classify(items)
     warm = time.perf_counter() - t0
     print(
-        f"warm: {len(items) * args.repeat} articles in {warm:.3f} s = {len(items) * args.repeat / warm:,.0f} articles/s"
+        f"warm: {len(items) * args.repeat} articles in {warm:.3f} s = "
+        f"{len(items) * args.repeat / warm:,.0f} articles/s"
     )
     print(f"flagged {sum(v.flagged for v in verdicts)} of {len(verdicts)}")
 

@@ -19,7 +19,7 @@ import tempfile
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -67,7 +67,7 @@ def save(directory: Path, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -
     """Write the artifact atomically (temporary files, then rename); returns the directory."""
     directory.mkdir(parents=True, exist_ok=True)
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays)
+    np.savez_compressed(buffer, **cast(dict[str, Any], arrays))
     payload = buffer.getvalue()
     meta = {**meta, "format": FORMAT, "arrays_sha256": hashlib.sha256(payload).hexdigest()}
     for name, content in ((ARRAYS_NAME, payload), (META_NAME, (json.dumps(meta, indent=2) + "\n").encode())):

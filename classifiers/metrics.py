@@ -54,7 +54,7 @@ def point(labels: np.ndarray, categories: np.ndarray, scores: np.ndarray, thresh
 def evaluate(
     labels: Sequence[int],
     categories: Sequence[str],
-    scores: Sequence[float],
+    scores: Sequence[float] | np.ndarray,
     threshold: float,
     groups: Sequence[str] | None = None,
 ) -> dict[str, Any]:
@@ -92,7 +92,10 @@ def evaluate(
 
 
 def choose_threshold(
-    labels: Sequence[int], categories: Sequence[str], scores: Sequence[float], max_fpr_violent: float
+    labels: Sequence[int],
+    categories: Sequence[str],
+    scores: Sequence[float] | np.ndarray,
+    max_fpr_violent: float,
 ) -> float:
     """The threshold with the best F1 among those keeping the violent false-positive rate within bounds.
 

@@ -1,6 +1,7 @@
 """The scoring function rebuilt from an artifact: TF-IDF blocks + cue features -> linear score -> Platt.
 
-Pure numpy (no scikit-learn, no scipy, no pickle). ``score(docs)`` returns calibrated probabilities for a batch;
+Pure numpy (no scikit-learn, no scipy, no pickle). ``score(docs)`` returns calibrated probabilities for a
+batch;
 ``explain`` returns the features that pushed one document's score up or down the most, with readable names
 (word n-grams and cues; character n-grams are scored but never shown, as they read poorly).
 """
@@ -20,7 +21,7 @@ from monitor.errors import ModelError
 
 @dataclass
 class Batch:
-    """The features of a batch (sorted triplets over all columns), kept so that reasons need no second pass."""
+    """A batch's features (triplets sorted by row, over all columns), kept so reasons need no second pass."""
 
     rows: np.ndarray
     cols: np.ndarray
@@ -139,7 +140,7 @@ class LinearScorer:
         cols = batch.cols[start:end]
         contrib = batch.vals[start:end] * self.coef[cols]
         order = np.argsort(-contrib if positive else contrib, kind="stable")
-        reasons = []
+        reasons: list[str] = []
         for k in order:
             value = float(contrib[k])
             if (value <= 0 if positive else value >= 0) or len(reasons) >= limit:

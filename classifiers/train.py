@@ -61,7 +61,7 @@ class TrainResult:
 
 
 def split(examples: Sequence[Example], fraction: float, seed: int) -> tuple[list[Example], list[Example]]:
-    """Per category, a seeded shuffle; the first ``fraction`` (at least one of any category with 3+) is held out."""
+    """Per category, a seeded shuffle; the first ``fraction`` (at least one of 3+) is held out."""
     rng = random.Random(seed)
     by_cat: dict[str, list[Example]] = {}
     for ex in examples:
@@ -135,7 +135,7 @@ def _sk_decision(word: Any, char: Any, model: Any, docs: Sequence[str], cue_scal
 
 
 def _platt(decision: np.ndarray, labels: Sequence[int]) -> tuple[float, float]:
-    """Platt scaling with Platt's smoothed targets, so a perfectly separated split still gives a sane slope."""
+    """Platt scaling with Platt's smoothed targets: a perfectly separated split still gives a sane slope."""
     from scipy.optimize import minimize
 
     y = np.asarray(labels, dtype=np.float64)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-TOKEN_PATTERN = r"(?u)\b\w\w+\b"
+TOKEN_PATTERN = r"(?u)\b\w\w+\b"  # noqa: S105 - a regex, not a password
 _TOKEN_RE = re.compile(TOKEN_PATTERN)
 _CACHE_LIMIT = 200_000
 

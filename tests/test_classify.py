@@ -48,7 +48,8 @@ def test_tfidf_block_matches_scikit_learn(analyzer: str, ngrams: tuple[int, int]
     vec = TfidfVectorizer(analyzer=analyzer, ngram_range=ngrams, sublinear_tf=True, min_df=1)
     vec.fit(train_texts)
     block = TfidfBlock(analyzer=analyzer, ngram_range=ngrams, vocabulary=dict(vec.vocabulary_), idf=vec.idf_)
-    probe = ODD_TEXTS + [
+    probe = [
+        *ODD_TEXTS,
         "Gunmen shot dead a lawyer, a lawyer, a lawyer in Riverside.",
         "unseen words only qqq",
     ]
@@ -136,7 +137,7 @@ def test_refuses_incompatible_artifact(
 
 
 def test_missing_artifact_is_an_error(tmp_path: Path) -> None:
-    with pytest.raises(ModelError, match="no classifier artifact.*monitor model train"):
+    with pytest.raises(ModelError, match=r"no classifier artifact.*monitor model train"):
         load_from(tmp_path / "nowhere")
 
 

@@ -107,3 +107,57 @@ def test_minimum_counts(name: str) -> None:
     counts = Counter(str(rec["category"]) for rec in read_records(path))
     short = {c: (counts[c], m) for c, m in MINIMUMS[name].items() if counts[c] < m}
     assert not short, f"{name}: categories below their minimum (have, need): {short}"
+
+
+# --- the trainer's view of the corpus, and the committed model -----------------------------------------
+
+
+def test_trainer_loads_every_record() -> None:
+    from classifiers.corpus import load_corpus
+
+    examples = load_corpus(CORPUS_DIR)
+    assert len(examples) == sum(len(read_records(p)) for p in corpus_files())
+    assert all((ex.label == 1) == (ex.category == "positive") for ex in examples)
+
+
+def test_committed_model_was_trained_on_this_corpus() -> None:
+    from classifiers import artifact as art
+    from classifiers.corpus import corpus_hash
+
+    meta = json.loads((art.MODEL_DIR / art.META_NAME).read_text(encoding="utf-8"))
+    files = ", ".join(p.name for p in corpus_files())
+    assert meta["corpus_hash"] == corpus_hash(CORPUS_DIR), (
+        f"the committed model ({meta['version']}) was trained on another corpus than {files}: "
+        "run `monitor model train` and commit classifiers/model/ and classifiers/MODEL_CARD.md"
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("{not json", "not JSON"),
+        ('{"id": "x", "title": "t", "text": "t", "label": 1, "category": "bombing"}', "does not fit"),
+        ('{"id": "x", "title": "t", "text": "t", "label": 0, "category": "gossip"}', "unknown category"),
+        ('{"id": "x", "title": "t", "label": 0, "category": "riot"}', "missing text"),
+    ],
+)
+def test_trainer_names_file_and_line_of_a_bad_record(tmp_path: Path, line: str, message: str) -> None:
+    from classifiers.corpus import load_file
+    from monitor.errors import InputError
+
+    path = tmp_path / "c.jsonl"
+    good = '{"id": "a", "title": "t", "text": "t", "label": 0, "category": "riot"}'
+    path.write_text(good + "\n" + line + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match=rf"c\.jsonl:2: .*{message}"):
+        load_file(path)
+
+
+def test_trainer_refuses_duplicate_ids(tmp_path: Path) -> None:
+    from classifiers.corpus import load_corpus
+    from monitor.errors import InputError
+
+    row = '{"id": "same", "title": "t", "text": "t", "label": 0, "category": "riot"}\n'
+    (tmp_path / "a.jsonl").write_text(row, encoding="utf-8")
+    (tmp_path / "b.jsonl").write_text(row, encoding="utf-8")
+    with pytest.raises(InputError, match="duplicate id 'same'"):
+        load_corpus(tmp_path)

@@ -25,7 +25,7 @@ CHUNK = 512
 def _open_input(path: str) -> IO[str]:
     try:
         # "-" is stdin, wrapped so that closing it leaves stdin open.
-        return click.open_file(path, encoding="utf-8")
+        return click.open_file(path, encoding="utf-8", errors="replace")
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", source=path) from exc
 
@@ -37,7 +37,7 @@ def _records(handle: IO[str], source: str, required: tuple[str, ...]) -> Iterato
             continue
         try:
             obj = json.loads(raw)
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             yield number, InputError(f"not JSON ({exc.msg})", line=number, source=source)
             continue
         if not isinstance(obj, dict):
@@ -234,7 +234,8 @@ def model_evaluate(app: AppContext, path: str, as_json: bool, group_by: str | No
 
 def _print_report(r: dict[str, Any]) -> None:
     click.echo(
-        f"model {r['model_version']}, threshold {r['threshold']:.3f}, {r['n']} items ({r['positives']} positive)"
+        f"model {r['model_version']}, threshold {r['threshold']:.3f}, "
+        f"{r['n']} items ({r['positives']} positive)"
     )
     click.echo(f"precision  {r['precision']:.3f}   (tp={r['tp']} fp={r['fp']})")
     click.echo(f"recall     {r['recall']:.3f}   (fn={r['fn']})")
@@ -247,7 +248,8 @@ def _print_report(r: dict[str, Any]) -> None:
         click.echo("\nper group                                   n   precision  recall     F1")
         for name, row in r["per_group"].items():
             click.echo(
-                f"  {name[:40]:<40} {row['n']:>5}  {row['precision']:>9.3f} {row['recall']:>7.3f} {row['f1']:>6.3f}"
+                f"  {name[:40]:<40} {row['n']:>5}  {row['precision']:>9.3f} "
+                f"{row['recall']:>7.3f} {row['f1']:>6.3f}"
             )
     click.echo("\nthreshold  precision  recall     F1  fpr_violent")
     for row in r["table"]:
@@ -324,7 +326,8 @@ def model_info(app: AppContext) -> None:
     )
     valid = meta["metrics"]["valid"]
     click.echo(
-        f"validation     precision {valid['precision']:.3f} recall {valid['recall']:.3f} f1 {valid['f1']:.3f} "
+        f"validation     precision {valid['precision']:.3f} recall {valid['recall']:.3f} "
+        f"f1 {valid['f1']:.3f} "
         f"fpr_violent {valid['fpr_violent']:.3f}"
     )
     if "dev" in meta["metrics"]:
