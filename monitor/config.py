@@ -93,6 +93,9 @@ class AlertSettings(_Section):
     retry_base_seconds: float = Field(default=30.0, gt=0)
     retry_max_seconds: float = Field(default=3600.0, gt=0)
     base_url: str = "http://127.0.0.1:8080"
+    #: A delivery claimed longer ago than this is taken to belong to a crashed sender and is tried again
+    #: (the at-least-once window); keep it well above the email and Slack timeouts.
+    claim_lease_seconds: float = Field(default=300.0, gt=0)
 
 
 class EmailSettings(_Section):
