@@ -1,7 +1,7 @@
 """The `monitor` command: builds the settings once and hands them to each subcommand.
 
 Subcommands live in sibling modules, one per area (feeds, polling, model, incidents, spikes, alerts,
-web, demo); this module only assembles them and turns ``MonitorError`` into a clear message and exit
+web, demo), each ending with ``COMMANDS = (...)``; this module only discovers and assembles them and turns ``MonitorError`` into a clear message and exit
 status 2 (1 is left for "ran, found problems", as in `config check`).
 """
 
@@ -48,13 +48,18 @@ def main(ctx: click.Context, config_path: Path | None, log_level: str, json_logs
 
 
 def _register() -> None:
-    from monitor.cli import admin, feeds, model
+    """Add the commands of every module in this package: each lists its own in ``COMMANDS``.
 
-    main.add_command(admin.config_group)
-    main.add_command(admin.db_group)
-    main.add_command(feeds.feeds_group)
-    main.add_command(model.classify_command)
-    main.add_command(model.model_group)
+    Discovery, rather than a hand-kept list here, so that adding a command area never means editing
+    (and merging) this file: put ``COMMANDS = (my_group, my_command)`` at the end of the new module.
+    """
+    import importlib
+    import pkgutil
+
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        for command in getattr(module, "COMMANDS", ()):
+            main.add_command(command)
 
 
 _register()

@@ -72,3 +72,6 @@ def db_current(app: AppContext) -> None:
     """Say whether the database schema is up to date."""
     app.database(check_schema=True)
     click.echo("database schema is up to date")
+
+
+COMMANDS = (config_group, db_group)

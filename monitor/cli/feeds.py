@@ -261,3 +261,6 @@ def feeds_export(app: AppContext, path: Path | None) -> None:
     except OSError as exc:
         raise InputError(f"cannot write: {exc}", source=str(path)) from exc
     click.echo(f"wrote {len(feeds)} feeds to {path}", err=True)
+
+
+COMMANDS = (feeds_group,)

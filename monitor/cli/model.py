@@ -336,3 +336,6 @@ def model_info(app: AppContext) -> None:
             f"dev            precision {d['precision']:.3f} recall {d['recall']:.3f} f1 {d['f1']:.3f} "
             f"fpr_violent {d['fpr_violent']:.3f}"
         )
+
+
+COMMANDS = (classify_command, model_group)
