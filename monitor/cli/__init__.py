@@ -1,8 +1,9 @@
 """The `monitor` command: builds the settings once and hands them to each subcommand.
 
 Subcommands live in sibling modules, one per area (feeds, polling, model, incidents, spikes, alerts,
-web, demo), each ending with ``COMMANDS = (...)``; this module only discovers and assembles them and turns ``MonitorError`` into a clear message and exit
-status 2 (1 is left for "ran, found problems", as in `config check`).
+web, demo), each ending with ``COMMANDS = (...)``. This module only discovers and assembles them,
+and turns ``MonitorError`` into a clear message and exit status 2 (1 is left for "ran, found
+problems", as in `config check`). Do not list commands here: add them to your module's COMMANDS.
 """
 
 from __future__ import annotations
