@@ -241,3 +241,68 @@ def test_victim_groups(title: str, text: str, group: str | None) -> None:
 def test_hostile_text_is_harmless() -> None:
     facts = extract("\x00\x1b[31m" + "killed " * 20000, "<script>x</script>", PUB)
     assert facts.place_key is None
+
+
+@pytest.mark.parametrize(
+    ("sentence", "deaths"),
+    [
+        ("Gunmen shot dead a father and his son in Golimar.", 2),
+        ("A lawyer and his client were shot dead inside the court.", 2),
+        ("A PPP leader was gunned down along with his driver.", 2),
+        ("An ANP leader was killed along with two companions.", 3),
+        ("The tortured body of a young man was found in a sack.", 1),
+        ("A 45-year-old father of five was shot dead.", 1),
+        ("Deaths: 1. Injured: 0.", 1),
+    ],
+)
+def test_more_tolls(sentence: str, deaths: int) -> None:
+    assert sentence_deaths(sentence) == deaths
+
+
+def test_headline_without_a_number_is_one_death() -> None:
+    assert extract("", "Man shot dead in Liaquatabad", PUB).deaths == 1
+
+
+def test_karachi_town_names_under_another_dateline() -> None:
+    facts = extract("LAHORE: Two men were shot dead in Gulberg on Tuesday night.", "Shooting", PUB)
+    assert facts.place_key == "pk/lahore"
+
+
+def test_round_up_of_several_towns_is_filed_under_the_city() -> None:
+    facts = extract(
+        "KARACHI: Three people were killed in separate incidents in Orangi and Korangi.", "Three killed", PUB
+    )
+    assert (facts.place_key, facts.deaths) == ("pk/karachi", 3)
+
+
+def test_tally_place_is_its_area_not_its_dateline() -> None:
+    facts = extract(
+        "PESHAWAR: At least 37 policemen were martyred in Khyber Pakhtunkhwa in August, officials said.",
+        "Deadliest month",
+        PUB,
+    )
+    assert facts.is_tally
+    assert facts.place_key == "pk/khyber-pakhtunkhwa"
+    assert facts.victim_group is None
+
+
+def test_group_words_inside_place_names_and_relations_are_not_victims() -> None:
+    assert (
+        extract("KARACHI: A woman was strangled in Soldier Bazaar.", "Woman killed", PUB).victim_group is None
+    )
+    assert extract("PESHAWAR: The son of a sessions judge was killed.", "Killed", PUB).victim_group is None
+    assert (
+        extract(
+            "KARACHI: Gunmen killed two people. Police arrested 20 suspects.", "Two killed", PUB
+        ).victim_group
+        is None
+    )
+
+
+def test_event_weekday_beats_the_reporting_day() -> None:
+    facts = extract(
+        "KARACHI: Police on Saturday identified the man killed in Thursday's attack in Clifton.",
+        "Identified",
+        PUB,
+    )
+    assert facts.incident_date == dt.date(2026, 11, 12)

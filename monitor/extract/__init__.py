@@ -76,14 +76,14 @@ def extract(text: str, title: str, published_at: dt.datetime, *, tz: str = "Asia
     first = body[0].text if body else ""
     tally_title = dates.is_tally_sentence(title) and numbers.sentence_deaths(title) is not None
     tally_lede = 0 in tally_idx and numbers.sentence_deaths(first) is not None
-    is_tally = tally_title or (tally_lede and not _event_marker(title))
+    is_tally = tally_title or tally_lede
 
     toll = numbers.toll(title, lede, rest, tally_idx)
     gaz = load()
-    place, mentions = places.choose_place(gaz, title, text)
+    place, mentions = places.choose_place(gaz, title, text, tally=is_tally)
     primary, all_groups = groups.victim_groups(title, lede_text, " ".join(s.text for s in rest))
     how = groups.method(title + ". " + lede_text) or groups.method(text)
-    when = dates.incident_date([title, *(s.text for s in body[: LEDE_SENTENCES + 1])], published_at, tz)
+    when = dates.incident_date([*(s.text for s in body[: LEDE_SENTENCES + 1]), title], published_at, tz)
     details: dict[str, Any] = {
         "groups": all_groups,
         "date_source": when.source,
@@ -94,21 +94,12 @@ def extract(text: str, title: str, published_at: dt.datetime, *, tz: str = "Asia
         deaths=None if is_tally else toll.deaths,
         injured=None if is_tally else toll.injured,
         **place_fields(place),
-        victim_group=primary,
+        victim_group=None if is_tally else primary,  # a tally has victims, not a victim group
         method=how,
         incident_date=when.value,
         is_tally=is_tally,
         details=details | ({"tally_deaths": toll.deaths} if is_tally else {}),
     )
-
-
-def _event_marker(title: str) -> bool:
-    """Headlines of single events name a verb of the moment ("shot dead in", "gunned down")."""
-    import re
-
-    return bool(
-        re.search(r"(?i)\b(?:shot dead|gunned down|killed in|martyred in|murdered in)\b", title)
-    ) and not (dates.is_tally_sentence(title))
 
 
 __all__ = ["Facts", "extract", "place_fields"]

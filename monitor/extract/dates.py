@@ -40,10 +40,17 @@ _EXPLICIT = [
     re.compile(rf"\b(?P<m>{_MONTH})\s+(?P<d>{_DAY})\b(?:,?\s+(?P<y>(?:19|20)\d\d))?", re.I),
     re.compile(rf"\b(?P<d>{_DAY})\s+(?:of\s+)?(?P<m>{_MONTH})\b(?:,?\s+(?P<y>(?:19|20)\d\d))?", re.I),
     re.compile(r"\b(?P<y>20\d\d)-(?P<mn>[01]\d)-(?P<d>[0-3]\d)\b"),
+    # Pakistani and British usage: day first.
+    re.compile(r"\b(?P<d>[0-3]?\d)/(?P<mn>[01]?\d)/(?P<y>20\d\d)\b"),
 ]
 _WEEKDAY = re.compile(
     r"\b(?P<last>last\s+|this\s+|past\s+)?(?P<wd>monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
     r"(?P<night>\s+night|\s+evening|\s+late)?\b",
+    re.I,
+)
+_EVENT_WEEKDAY = re.compile(
+    r"\b(?P<last>)(?P<wd>monday|tuesday|wednesday|thursday|friday|saturday|sunday)(?P<night>)'s\s+(?:\w+\s+)?"
+    r"(?:attack|firing|blast|killing|incident|shooting|clash|bombing|ambush|explosion|violence)",
     re.I,
 )
 _RELATIVE = [
@@ -64,6 +71,9 @@ _RELATIVE = [
         ),
         0,
     ),
+]
+#: Vague references count only when nothing more precise is written anywhere in the lede.
+_VAGUE = [
     (re.compile(r"\bearlier this week\b", re.I), 2),
     (re.compile(r"\blast week\b", re.I), 7),
 ]
@@ -122,6 +132,7 @@ def _explicit(text: str, published: dt.date) -> dt.date | None:
 def incident_date(sentences: list[str], published_at: dt.datetime, tz: str = "Asia/Karachi") -> DateResult:
     """The incident's date from the first sentences that carry one, else the publication date."""
     published = local_date(published_at, tz)
+    vague: DateResult | None = None
     for text in sentences:
         found = _explicit(text, published)
         if found is not None:
@@ -129,14 +140,18 @@ def incident_date(sentences: list[str], published_at: dt.datetime, tz: str = "As
         for pattern, days in _RELATIVE:
             if pattern.search(text):
                 return DateResult(published - dt.timedelta(days=days), "relative")
-        match = _WEEKDAY.search(text)
+        # "Thursday's attack" names the event's day even when the sentence starts "Police on Saturday".
+        match = _EVENT_WEEKDAY.search(text) or _WEEKDAY.search(text)
         if match:
             target = WEEKDAYS.index(match.group("wd").lower())
             back = (published.weekday() - target) % 7
             if match.group("last") and match.group("last").strip().lower() == "last" and back == 0:
                 back = 7
             return DateResult(published - dt.timedelta(days=back), "weekday")
-    return DateResult(published, "published")
+        for pattern, days in _VAGUE:
+            if vague is None and pattern.search(text):
+                vague = DateResult(published - dt.timedelta(days=days), "vague")
+    return vague or DateResult(published, "published")
 
 
 def is_tally_sentence(text: str) -> bool:

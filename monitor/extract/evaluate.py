@@ -27,7 +27,7 @@ def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
 
 
 def is_held_back(item_id: str) -> bool:
-    return int(hashlib.sha1(item_id.encode()).hexdigest(), 16) % 5 == 0
+    return int(hashlib.sha1(item_id.encode(), usedforsecurity=False).hexdigest(), 16) % 5 == 0
 
 
 def split(items: Iterable[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

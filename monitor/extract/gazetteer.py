@@ -19,64 +19,16 @@ from monitor.extract.text import fold, name_key
 WORLD_CITY_MIN_POPULATION = 50_000
 
 #: World city names that are also common words, given names or surnames in our news.
-WORLD_CITY_STOPLIST = frozenset(
-    [
-        "bath",
-        "clifton",
-        "columbus",
-        "concordia",
-        "enterprise",
-        "franklin",
-        "garland",
-        "georgetown",
-        "hamilton",
-        "hassan",
-        "independence",
-        "irving",
-        "jackson",
-        "kent",
-        "lincoln",
-        "madison",
-        "mercedes",
-        "mission",
-        "mobile",
-        "nice",
-        "orange",
-        "paradise",
-        "reading",
-        "sale",
-        "split",
-        "spring",
-        "surprise",
-        "temple",
-        "troy",
-        "union",
-        "van",
-        "victoria",
-        "police",
-        "bar",
-        "deal",
-        "hope",
-        "liberty",
-        "page",
-        "chase",
-        "pearl",
-        "eagle",
-        "gap",
-        "salem",
-        "of",
-        "la",
-        "university",
-        "college",
-        "marina",
-        "centre",
-        "center",
-        "city",
-        "town",
-        "wana",
-        "khar",
-    ]
-)
+_STOP_WORDS = """
+bath clifton columbus concordia enterprise franklin garland georgetown hamilton hassan independence irving
+jackson kent lincoln madison mercedes mission mobile nice orange paradise reading sale split spring surprise
+temple troy union van victoria police bar deal hope liberty page chase pearl eagle gap salem of la
+university college marina centre center city town wana khar most many some more after before during other
+others also however while when where what this that these those there here then than but and nor for yet
+so about above under over again once same such only own very can will just should now said man men best
+cross
+"""
+WORLD_CITY_STOPLIST = frozenset(_STOP_WORDS.split())
 
 PRECISIONS = ("town", "city", "province", "country")
 

@@ -5,8 +5,8 @@ Groups are looked for where the victim is named: the words just before and after
 title and lede ("an MQM worker was shot dead", "gunmen killed two policemen"), then in the rest of the
 lede. Police as the source of a statement ("police said", "according to police") is not a victim.
 The primary group is the first one found in the victim's phrase; when one phrase names several ("a Shia
-doctor"), a party beats a sect, a sect beats a profession and a profession beats an ethnicity, because
-that is the order in which targeted-killing monitors file motives.
+doctor", "a Pashtun transporter"), a party beats a sect, a sect beats an ethnicity and an ethnicity beats a
+profession: an identity named in a report of a targeted killing is usually the motive.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ _GROUPS: list[tuple[str, str, str]] = [
     ("anp", "party", r"\bANP\b|\bAwami National Party\b"),
     ("pti", "party", r"\bPTI\b|\bTehreek-e-Insaf\b|\bTehreek-i-Insaf\b|\bInsaf\b"),
     ("pml-n", "party", r"\bPML[- ]?N\b|\bMuslim League[- ]\(?N\)?|\bMuslim League-Nawaz\b"),
-    ("ji", "party", r"\bJI\b|\bJamaat-e-Islami\b|\bJamaat-i-Islami\b|\bJamaat\b"),
+    ("ji", "party", r"\bJI\b|\bJamaat-e-Islami\b|\bJamaat-i-Islami\b"),
     ("jui-f", "party", r"\bJUI[- ]?F?\b|\bJamiat Ulema-e-Islam\b|\bJamiat Ulema-i-Islam\b"),
     ("sunni-tehreek", "party", r"\bSunni Tehreek\b|\bST\b"),
     (
@@ -52,10 +52,18 @@ _GROUPS: list[tuple[str, str, str]] = [
     (
         "police",
         "profession",
-        r"(?i:\bpolicem[ae]n\b|\bpolice (?:officers?|officials?|constables?|personnel|inspector|van|mobile|party|cop)\b|\bcops?\b|\bconstables?\b|\bhead constable\b|\bASI\b|\bSHO\b|\bDSP\b|\bSSP\b|\bsub-inspector\b|\binspector\b|\bpolice\b|\bCTD (?:officials?|officers?)\b|\btraffic wardens?\b|\blevies\b)",
+        r"(?i:\bpolicem[ae]n\b|\bpolice (?:officers?|officials?|constables?|personnel|inspector|guards?|cop)\b|\bcops?\b|\bconstables?\b|\bhead constable\b|\bASI\b|\bSHO\b|\bDSP\b|\bSSP\b|\bsub-inspector\b|\binspector\b|\bCTD (?:officials?|officers?)\b|\btraffic wardens?\b|\blevies\b)",
     ),
-    ("rangers", "profession", r"(?i:\brangers?\b|\bparamilitary\b)"),
-    ("fc", "profession", r"\bFC\b|(?i:\bFrontier Corps\b)"),
+    (
+        "rangers",
+        "profession",
+        r"(?i:\brangers? (?:officials?|personnel|m[ae]n|jawans?|soldiers?|officers?|sepoys?|troopers?|guards?)\b|\bparamilitary (?:soldiers?|personnel|troopers?|m[ae]n)\b)",
+    ),
+    (
+        "fc",
+        "profession",
+        r"\bFC (?:personnel|soldiers?|m[ae]n|officials?|jawans?|officers?)\b|(?i:\bFrontier Corps (?:personnel|soldiers?|m[ae]n|officials?|officers?)\b)",
+    ),
     (
         "soldier",
         "profession",
@@ -95,7 +103,7 @@ _GROUPS: list[tuple[str, str, str]] = [
     (
         "trader",
         "profession",
-        r"(?i:\btraders?\b|\bshopkeepers?\b|\bbusinessm[ae]n\b|\bmerchants?\b|\bjewell?ers?\b|\bshop owners?\b|\bvendors?\b|\bbuilders?\b|\btransporters?\b|\bindustrialists?\b)",
+        r"(?i:\btraders?\b|\bshopkeepers?\b|\bbusinessm[ae]n\b|\bmerchants?\b|\bjewell?ers?\b|\b(?:shop|bakery|hotel|restaurant|factory|store|business|property) owners?\b|\bproperty dealers?\b|\bvendors?\b|\bbuilders?\b|\btransporters?\b|\bindustrialists?\b)",
     ),
     (
         "driver",
@@ -110,16 +118,20 @@ _GROUPS: list[tuple[str, str, str]] = [
     (
         "politician",
         "profession",
-        r"(?i:\bpoliticians?\b|\blawmakers?\b|\bMPAs?\b|\bMNAs?\b|\bsenators?\b|\bcouncillors?\b|\bunion council chairman\b|\bminister\b|\bofficials?\b|\bleader\b|\bparty workers?\b|\bpolitical workers?\b|\bgovernment officers?\b|\bbureaucrats?\b|\bdeputy commissioner\b|\bassistant commissioner\b|\btehsildar\b)",
+        r"(?i:\bpoliticians?\b|\blawmakers?\b|\bMPAs?\b|\bMNAs?\b|\bsenators?\b|\bcouncillors?\b|\bunion council chairman\b|\bminister\b|\bgovernment officials?\b|\bleader\b|\bparty workers?\b|\bpolitical workers?\b|\bgovernment officers?\b|\bbureaucrats?\b|\bdeputy commissioner\b|\bassistant commissioner\b|\btehsildar\b)",
     ),
     ("pashtun", "ethnicity", r"(?i:\bPashtuns?\b|\bPakhtuns?\b|\bPathans?\b)"),
     ("baloch", "ethnicity", r"(?i:\bBaloch\b|\bBaluch\b)(?!istan)"),
     ("sindhi", "ethnicity", r"(?i:\bSindhis?\b)"),
     ("mohajir", "ethnicity", r"(?i:\bMohajirs?\b|\bMuhajirs?\b|\bUrdu-speaking\b)"),
-    ("punjabi", "ethnicity", r"(?i:\bPunjabis?\b)"),
+    (
+        "punjabi",
+        "ethnicity",
+        r"(?i:\bPunjabis?\b|\b(?:labourers?|workers?|settlers?|passengers?|men|people) from Punjab\b)",
+    ),
 ]
 _COMPILED = [(value, kind, re.compile(pattern)) for value, kind, pattern in _GROUPS]
-_RANK = {"party": 0, "sect": 1, "profession": 2, "ethnicity": 3}
+_RANK = {"party": 0, "sect": 1, "ethnicity": 2, "profession": 3}
 
 #: Police as speaker, investigator or place, not as victim.
 _POLICE_SOURCE = re.compile(
@@ -183,8 +195,41 @@ class GroupHit:
     start: int
 
 
+#: Place names and relations that contain a group word without naming the victim's group:
+#: "Soldier Bazaar", "Muhajir Camp", "the son of a judge", "a polio team guard".
+_NOT_VICTIM = [
+    re.compile(
+        r"\b[A-Z][\w-]*\s+(?:Bazaa?r|Camp|Colony|Town|Road|Chowk|Lines|Market|Street|Goth|Nagar|Headquarters|Academy|Hospital)\b"
+    ),
+    re.compile(
+        r"(?i)\b(?:sons?|daughters?|wife|brothers?|guards?|drivers?|nephews?|relatives?|cousins?|fathers?|"
+        r"mothers?|sisters?|husband)\s+of\s+(?:an?\s+|the\s+)?(?P<who>(?:[\w-]+\s+){0,2}[\w-]+)"
+    ),
+    re.compile(
+        r"(?i)\b(?P<who>(?:[\w-]+\s+){0,2}?[\w-]+?)(?:'s)?\s+(?:sons?|daughters?|wife|brothers?|guards?|"
+        r"drivers?|nephews?|relatives?|cousins?|fathers?|mothers?|sisters?|husband|bodyguards?)\b"
+    ),
+]
+
+
+def _blank(m: re.Match[str]) -> str:
+    """Spaces over the group-word part of a match (the ``who`` group if there is one), offsets kept."""
+    if "who" not in m.re.groupindex:
+        return " " * len(m.group(0))
+    a, b = m.span("who")
+    whole = m.group(0)
+    return whole[: a - m.start()] + " " * (b - a) + whole[b - m.start() :]
+
+
+def _mask(text: str) -> str:
+    text = _POLICE_SOURCE.sub(lambda m: " " * len(m.group(0)), text)
+    for pattern in _NOT_VICTIM:
+        text = pattern.sub(_blank, text)
+    return text
+
+
 def _hits(text: str) -> list[GroupHit]:
-    masked = _POLICE_SOURCE.sub(lambda m: " " * len(m.group(0)), text)
+    masked = _mask(text)
     hits = []
     for value, kind, pattern in _COMPILED:
         for match in pattern.finditer(masked):
@@ -198,12 +243,18 @@ def _hits(text: str) -> list[GroupHit]:
     return kept
 
 
+_AFFILIATION = re.compile(
+    r"(?i)\b(?:associated|affiliated|linked|attached) with\s+(?:the\s+)?[\w-]+(?:\s+[\w-]+){0,3}|"
+    r"\b(?:belonged|belonging) to\s+(?:the\s+)?[\w-]+(?:\s+[\w-]+){0,3}|\b(?:member|worker|activist|supporter) of\s+(?:the\s+)?[\w-]+(?:\s+[\w-]+){0,2}"
+)
+
+
 def _victim_phrases(text: str) -> list[str]:
     phrases = []
     for match in _VICTIM_WINDOW.finditer(text):
         left = text[max(0, match.start() - 70) : match.start()]
         left = re.split(r"[.;]\s|\bwhile\b|\bafter\b", left)[-1]
-        right = re.split(r"[.;]\s|\bwhile\b|\bafter\b|\bwhen\b", text[match.end() : match.end() + 70])[0]
+        right = re.split(r"[.;]\s|\bwhile\b|\bafter\b|\bwhen\b", text[match.end() : match.end() + 100])[0]
         phrases.append(left + " " + match.group(0) + " " + right)
     return phrases
 
@@ -215,6 +266,7 @@ def victim_groups(title: str, lede: str, rest: str = "") -> tuple[str | None, li
     # The headline is often vague ("Cleric killed"): weigh its victim phrase together with the first
     # victim phrase of the lede that names a group.
     candidates: list[GroupHit] = []
+    title, lede, rest = _mask(title), _mask(lede), _mask(rest)
     for part in (title, lede):
         for phrase in _victim_phrases(part):
             hits = _hits(phrase)
@@ -223,6 +275,9 @@ def victim_groups(title: str, lede: str, rest: str = "") -> tuple[str | None, li
             if hits:
                 candidates.extend(hits)
                 break
+    # "he was associated with the ASWJ", "a member of the MQM": an affiliation anywhere in the lede counts.
+    for match in _AFFILIATION.finditer(lede):
+        candidates.extend(h for h in _hits(match.group(0)) if h.kind in {"party", "sect"})
     if candidates:
         best_rank = min(_RANK[h.kind] for h in candidates)
         primary = next(h.value for h in candidates if _RANK[h.kind] == best_rank)

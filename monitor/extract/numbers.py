@@ -56,7 +56,7 @@ UNITS = {
     "pair": 2,
 }
 _WORD = "|".join(sorted(UNITS, key=len, reverse=True))
-NUM = rf"(?:(?<![\w.,:/-])(?:\d{{1,3}}(?:,\d{{3}})+|\d{{1,4}})(?![\w.,:/%-]|\.\d|,\d)|\b(?:{_WORD})(?:[\s-](?:{_WORD}))?\b)"
+NUM = rf"(?:(?<![\w.,:/-])(?:\d{{1,3}}(?:,\d{{3}})+|\d{{1,4}})(?![\w:/%-]|[.,]\d)|\b(?:{_WORD})(?:[\s-](?:{_WORD}))?\b)"
 _QUAL = r"(?:(?:at least|as many as|more than|over|some|nearly|almost|around|about|up to|a total of)\s+)?"
 
 KILL_PASSIVE = (
@@ -74,7 +74,7 @@ HURT_PASSIVE = r"(?:injured|wounded|hurt|critically injured|seriously injured|su
 HURT_ACTIVE = r"(?:injuring|injured|wounding|wounded|injures|wounds|leaving|left)"
 
 # Words that may stand between a count and its verb ("three people including a policeman were killed").
-_GAP = r"(?:\s+(?!(?:and|but|while|after|when|as|were|was|had|have)\b)[\w'()-]+){0,7}?"
+_GAP = r"(?:\s+(?!(?:and|but|while|after|when|as|were|was|had|have|who|which|that|of the)\b)[\w'()-]+){0,7}?"
 _AUX = r"\s+(?:(?:were|was|have been|has been|had been|are|is|got|reportedly|allegedly|also|later|all|"
 _AUX += r"brutally|mercilessly|reported|been|being)\s+)*"
 
@@ -88,7 +88,8 @@ _TOLL = re.compile(
 )
 _CLAIMED = re.compile(rf"\bclaimed\s+(?P<n>{_QUAL}{NUM})\s+(?:more\s+)?li(?:ves|fe)\b", re.I)
 _HEADLINE_KILL = re.compile(
-    rf"(?P<n>{NUM})\s+(?:more\s+)?(?:killed|dead|die|martyred|slain|deaths|bodies)\b", re.I
+    rf"(?P<n>{NUM})\s+(?:more\s+)?(?:[\w-]+\s+){{0,2}}?(?:killed|dead|die|martyred|slain|deaths|bodies)\b",
+    re.I,
 )
 _SUBJ_HURT = re.compile(rf"(?P<n>{_QUAL}{NUM}){_GAP}{_AUX}{HURT_PASSIVE}\b", re.I)
 _OBJ_HURT = re.compile(
@@ -105,6 +106,25 @@ _HURT_SOMEONE = re.compile(
     r"colleague|uncle|passer-?by|bystander|man|woman|boy|girl|child|policeman|constable|person|other)\b",
     re.I,
 )
+_FIELD_DEATHS = re.compile(rf"\b(?:deaths|killed|dead|fatalities)\s*:\s*(?P<n>{NUM})", re.I)
+_FIELD_INJURED = re.compile(rf"\b(?:injured|wounded)\s*:\s*(?P<n>{NUM})", re.I)
+_BODY = re.compile(r"\b(?:an?|the)\s+(?:[\w-]+\s+){0,2}?body\s+(?:of|was|has been|had been)\b", re.I)
+_BODIES = re.compile(rf"\bbodies of\s+(?P<n>{_QUAL}{NUM})\b", re.I)
+# "a man and his son were shot dead", "shot dead a father and his son": two victims.
+_PAIR_PASSIVE = re.compile(
+    rf"\b(?:an?|one|the)\s+(?:[\w-]+\s+){{0,3}}?(?:and|&)\s+(?:an?|his|her|their|the|one)\s+(?:[\w-]+\s+){{0,2}}?"
+    rf"(?:were|have been|had been)\s+(?:\w+\s+)?{KILL_PASSIVE}",
+    re.I,
+)
+_PAIR_ACTIVE = re.compile(
+    rf"\b{KILL_ACTIVE}\s+(?:an?|one)\s+(?:[\w-]+\s+){{0,3}}?(?:and|&)\s+(?:an?|his|her|their|one)\s+[\w-]+",
+    re.I,
+)
+_ALONG_WITH = re.compile(
+    rf"\balong with\s+(?:(?P<n>{NUM})\s+(?:[\w-]+\s+)?(?:companions|guards|friends|relatives|others|colleagues|associates)|"
+    r"(?:his|her|their)\s+(?:driver|guard|son|brother|friend|companion|nephew|cousin|bodyguard|wife|father))",
+    re.I,
+)
 _SUCCUMBED = re.compile(r"\bsuccumbed to (?:his|her|their|the)?\s*(?:injuries|wounds|bullet wounds)\b", re.I)
 _SINGULAR_KILLED = re.compile(rf"\b(?:was|has been|had been)\s+(?:\w+\s+)?{KILL_PASSIVE}\b", re.I)
 _NOT_A_COUNT = re.compile(
@@ -114,7 +134,7 @@ _NOT_A_COUNT = re.compile(
     re.I,
 )
 _BAD_BEFORE = re.compile(
-    r"(?:No\.?|number|Block|Sector|Phase|Street|Road|Section|Sec\.|aged|age|Rs\.?|PKR|\$|at|Flat|House|"
+    r"(?:(?:father|mother|parent|one|each|some|many|none|all|both) of|No\.?|number|Block|Sector|Phase|Street|Road|Section|Sec\.|aged|age|Rs\.?|PKR|\$|at|Flat|House|"
     r"Plot|Lane|Gali|Unit|Scheme|Area|Town|Colony|page|FIR)\s*$",
     re.I,
 )
@@ -194,8 +214,10 @@ def _best(sentence: str, patterns: list[re.Pattern[str]]) -> int | None:
 
 
 def sentence_deaths(sentence: str) -> int | None:
-    value = _best(sentence, [_SUBJ_KILL, _OBJ_KILL, _TOLL, _CLAIMED, _HEADLINE_KILL])
-    if value is None and _SINGULAR_KILLED.search(sentence):
+    value = _best(sentence, [_SUBJ_KILL, _OBJ_KILL, _TOLL, _CLAIMED, _HEADLINE_KILL, _FIELD_DEATHS, _BODIES])
+    if (value is None or value == 1) and (_PAIR_PASSIVE.search(sentence) or _PAIR_ACTIVE.search(sentence)):
+        value = 2
+    if value is None and (_SINGULAR_KILLED.search(sentence) or _BODY.search(sentence)):
         value = 1
     if value is None:
         possessive = _POSSESSIVE_ONE.search(sentence)
@@ -203,11 +225,24 @@ def sentence_deaths(sentence: str) -> int | None:
             possessive and re.search(KILL_PASSIVE, possessive.group("verb"), re.I)
         ):
             value = 1
+    along = _ALONG_WITH.search(sentence)
+    if along and value == 1:
+        extra = _valid(sentence, along) if along.group("n") else 1
+        value += extra or 0
     return value
+
+
+def mentions_killing(text: str) -> bool:
+    """A killing verb with no count: a headline such as "Man shot dead in Lyari" means one death."""
+    return re.search(rf"\b{KILL_PASSIVE}\b|\b{KILL_ACTIVE}\b", text, re.I) is not None
 
 
 def sentence_injured(sentence: str) -> int | None:
     found = []
+    for match in _FIELD_INJURED.finditer(sentence):
+        value = _valid(sentence, match)
+        if value is not None:
+            found.append(value)
     for match in _SUBJ_HURT.finditer(sentence):
         if match.group("n").strip().lower() in {"a", "an"} and re.match(
             r"\s*" + HURT_PASSIVE, sentence[match.end("n") :], re.I
@@ -259,4 +294,6 @@ def toll(title: str, lede: list[Sentence], rest: list[Sentence], skip: set[int])
             deaths = sentence_deaths(s.text)
         if injured is None:
             injured = sentence_injured(s.text)
+    if deaths is None and any(mentions_killing(t) for t in [title, *(s.text for s in lede)]):
+        deaths = 1
     return Toll(deaths, injured, tuple(evidence))

@@ -174,7 +174,9 @@ def _resolve(mentions: list[Mention], countries: set[str]) -> list[Mention]:
     return out
 
 
-def choose_place(gaz: Gazetteer, title: str, text: str) -> tuple[Place | None, list[Mention]]:
+def choose_place(
+    gaz: Gazetteer, title: str, text: str, *, tally: bool = False
+) -> tuple[Place | None, list[Mention]]:
     """The incident's place and all mentions considered (for the extraction details)."""
     title_mentions = find_mentions(gaz, title, in_title=True)
     body_mentions = find_mentions(gaz, text)
@@ -195,6 +197,15 @@ def choose_place(gaz: Gazetteer, title: str, text: str) -> tuple[Place | None, l
         )
         dateline = dl[0] if dl else dateline
 
+    considered = mentions + ([dateline] if dateline else [])
+    if tally:
+        return _tally_place(mentions, dateline), considered
+    # A Karachi town name ("Gulberg", "Saddar") is someone else's neighbourhood under another city's dateline.
+    karachi_context = (dateline is None or dateline.place.city_key == "pk/karachi") or any(
+        m.place.key == "pk/karachi" for m in mentions
+    )
+    if not karachi_context:
+        mentions = [m for m in mentions if m.place.precision != "town"]
     local = [m for m in mentions if m.place.precision in {"town", "city"}]
     plain = [m for m in local if m.plain]
     anchor = next((m for m in plain if m.locative), None) or dateline
@@ -202,15 +213,16 @@ def choose_place(gaz: Gazetteer, title: str, text: str) -> tuple[Place | None, l
         anchor = plain[0]
     if anchor is None and local:
         anchor = local[0]
-    considered = mentions + ([dateline] if dateline else [])
     if anchor is not None:
         chosen = anchor.place
         towns = [m.place for m in plain if m.place.precision == "town"]
         if chosen.city_key == "pk/karachi" and chosen.precision != "town" and towns:
             locative_towns = [m.place for m in plain if m.place.precision == "town" and m.locative]
             chosen = (locative_towns or towns)[0]
-        # The most specific: a neighbourhood of the chosen town, when the story names one.
-        child = next((t for t in towns if t.parent_key == chosen.key), None)
+        if chosen.precision == "town" and _SEPARATE.search(text) and len(_roots(gaz, towns)) > 1:
+            return gaz.by_key["pk/karachi"], considered  # a round-up of incidents across the city
+        # The most specific: a neighbourhood within the chosen town, when the story names one.
+        child = next((t for t in towns if chosen.key in _ancestors(gaz, t)), None)
         return child or chosen, considered
     for precision in ("province", "country"):
         found = [m for m in mentions if m.place.precision == precision]
@@ -218,3 +230,27 @@ def choose_place(gaz: Gazetteer, title: str, text: str) -> tuple[Place | None, l
         if best:
             return best[0].place, considered
     return None, considered
+
+
+_SEPARATE = re.compile(r"(?i)\b(?:separate|different|various) (?:incidents|attacks|parts|areas|places)\b")
+
+
+def _ancestors(gaz: Gazetteer, place: Place) -> list[str]:
+    keys: list[str] = []
+    current = place.parent_key
+    while current and current not in keys:
+        keys.append(current)
+        parent = gaz.by_key.get(current)
+        current = parent.parent_key if parent else None
+    return keys
+
+
+def _roots(gaz: Gazetteer, towns: list[Place]) -> set[str]:
+    return {(_ancestors(gaz, t) or [t.key])[-1] for t in towns}
+
+
+def _tally_place(mentions: list[Mention], dateline: Mention | None) -> Place | None:
+    """A tally covers an area written in it ("in Khyber Pakhtunkhwa", "Pakistan saw"), not its dateline."""
+    plain = [m for m in mentions if m.plain]
+    chosen = next((m for m in plain if m.locative), None) or (plain[0] if plain else None) or dateline
+    return chosen.place if chosen else None
