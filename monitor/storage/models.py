@@ -129,6 +129,9 @@ class Article(Base):
     __tablename__ = "articles"
     __table_args__ = (
         Index("ix_articles_flagged_published", "flagged", "published_at"),
+        # The review queue walks these: newest flagged first, and nearest the threshold first.
+        Index("ix_articles_flagged_first_seen", "flagged", "first_seen_at"),
+        Index("ix_articles_flagged_score", "flagged", "score"),
         Index("ix_articles_classified_at", "classified_at"),
         Index("ix_articles_first_seen_at", "first_seen_at"),
         Index("ix_articles_incident_id", "incident_id"),

@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from monitor.storage.models import Article, ArticleFeed, Feed, Incident, Review, User
@@ -124,27 +124,31 @@ def _latest_review_subquery() -> Any:
     return latest
 
 
+def _latest_verdict(article_id: Any) -> Any:
+    """Correlated scalar subquery: the article's latest verdict (uses the reviews index)."""
+    return (
+        select(Review.verdict)
+        .where(Review.article_id == article_id)
+        .order_by(Review.created_at.desc(), Review.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
 def _like(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 
 
-def _queue_select(flt: QueueFilter) -> tuple[Any, Any]:
-    latest = _latest_review_subquery()
-    review = aliased(Review)
-    stmt = (
-        select(Article, review.verdict, review.note, Incident.place_name, Incident.deaths)
-        .outerjoin(latest, latest.c.article_id == Article.id)
-        .outerjoin(review, review.id == latest.c.review_id)
-        .outerjoin(Incident, Incident.id == Article.incident_id)
-    )
+def _conditions(flt: QueueFilter) -> list[Any]:
+    """WHERE conditions for the queue; each works row by row along an index-ordered scan."""
     conditions: list[Any] = []
     if not flt.include_unflagged:
         conditions.append(Article.flagged.is_(True))
     if flt.verdict == "unreviewed":
-        conditions.append(latest.c.review_id.is_(None))
+        conditions.append(~select(Review.id).where(Review.article_id == Article.id).exists())
     elif flt.verdict in VERDICTS:
-        conditions.append(review.verdict == flt.verdict)
+        conditions.append(_latest_verdict(Article.id) == flt.verdict)
     if flt.query:
         pattern = _like(flt.query.lower())
         conditions.append(
@@ -154,24 +158,80 @@ def _queue_select(flt: QueueFilter) -> tuple[Any, Any]:
             )
         )
     if flt.place:
-        conditions.append(func.lower(Incident.place_name).like(_like(flt.place.lower()), escape="\\"))
+        place = select(Incident.id).where(
+            Incident.id == Article.incident_id,
+            func.lower(Incident.place_name).like(_like(flt.place.lower()), escape="\\"),
+        )
+        conditions.append(place.exists())
     if flt.feed_id is not None:
-        carried = select(ArticleFeed.article_id).where(ArticleFeed.feed_id == flt.feed_id)
-        conditions.append(Article.id.in_(carried))
+        carried = select(ArticleFeed.article_id).where(
+            ArticleFeed.feed_id == flt.feed_id, ArticleFeed.article_id == Article.id
+        )
+        conditions.append(carried.exists())
     if flt.min_score is not None:
         conditions.append(Article.score >= flt.min_score)
     if flt.max_score is not None:
         conditions.append(Article.score <= flt.max_score)
     published = func.coalesce(Article.published_at, Article.first_seen_at)
     if flt.since is not None:
-        start = dt.datetime.combine(flt.since, dt.time(), dt.UTC)
-        conditions.append(published >= start)
+        conditions.append(published >= dt.datetime.combine(flt.since, dt.time(), dt.UTC))
     if flt.until is not None:
         end = dt.datetime.combine(flt.until + dt.timedelta(days=1), dt.time(), dt.UTC)
         conditions.append(published < end)
-    if conditions:
-        stmt = stmt.where(and_(*conditions))
-    return stmt, published
+    return conditions
+
+
+def _queue_ids(session: Session, flt: QueueFilter, limit: int, offset: int) -> list[int]:
+    """Phase one: only ids, in queue order, so the database can walk an index and stop early."""
+    conditions = _conditions(flt)
+    if flt.order == "uncertain":
+        # Closest to the threshold first, as two index range scans (just above, just below) merged:
+        # sorting every flagged article by |score - threshold| would not scale.
+        wanted = offset + limit
+        above = session.execute(
+            select(Article.id, Article.score)
+            .where(Article.score >= flt.threshold, *conditions)
+            .order_by(Article.score.asc(), Article.id.desc())
+            .limit(wanted)
+        ).all()
+        below = session.execute(
+            select(Article.id, Article.score)
+            .where(Article.score < flt.threshold, *conditions)
+            .order_by(Article.score.desc(), Article.id.desc())
+            .limit(wanted)
+        ).all()
+        merged = sorted([*above, *below], key=lambda row: (abs((row[1] or 0.0) - flt.threshold), -row[0]))
+        return [row[0] for row in merged[offset : offset + limit]]
+    stmt = select(Article.id).where(*conditions)
+    if flt.order == "score":
+        stmt = stmt.order_by(Article.score.desc(), Article.id.desc())
+    elif flt.order == "oldest":
+        stmt = stmt.order_by(Article.first_seen_at.asc(), Article.id.asc())
+    else:
+        stmt = stmt.order_by(Article.first_seen_at.desc(), Article.id.desc())
+    return list(session.scalars(stmt.limit(limit).offset(offset)))
+
+
+def _load(session: Session, article_ids: list[int]) -> list[QueueItem]:
+    """Phase two: the shown rows, with latest verdicts, incidents and outlets, in the given order."""
+    if not article_ids:
+        return []
+    latest = (
+        select(Review.article_id, func.max(Review.id).label("review_id"))
+        .where(Review.article_id.in_(article_ids))
+        .group_by(Review.article_id)
+        .subquery("latest_review")
+    )
+    review = aliased(Review)
+    rows = session.execute(
+        select(Article, review.verdict, review.note, Incident.place_name, Incident.deaths)
+        .outerjoin(latest, latest.c.article_id == Article.id)
+        .outerjoin(review, review.id == latest.c.review_id)
+        .outerjoin(Incident, Incident.id == Article.incident_id)
+        .where(Article.id.in_(article_ids))
+    ).all()
+    by_id = {row[0].id: row for row in rows}
+    return _items(session, [by_id[i] for i in article_ids if i in by_id])
 
 
 def _items(session: Session, rows: Any) -> list[QueueItem]:
@@ -200,27 +260,17 @@ def _items(session: Session, rows: Any) -> list[QueueItem]:
 
 
 def queue(session: Session, flt: QueueFilter, *, limit: int = 50, offset: int = 0) -> list[QueueItem]:
-    stmt, published = _queue_select(flt)
-    if flt.order == "uncertain":
-        stmt = stmt.order_by(func.abs(Article.score - flt.threshold), Article.id.desc())
-    elif flt.order == "score":
-        stmt = stmt.order_by(Article.score.desc(), Article.id.desc())
-    elif flt.order == "oldest":
-        stmt = stmt.order_by(published.asc(), Article.id.asc())
-    else:
-        stmt = stmt.order_by(published.desc(), Article.id.desc())
-    return _items(session, session.execute(stmt.limit(limit).offset(offset)).all())
+    """A page of the queue: newest first by default (by when we first saw the article)."""
+    return _load(session, _queue_ids(session, flt, limit, offset))
 
 
 def queue_count(session: Session, flt: QueueFilter) -> int:
-    stmt, _ = _queue_select(flt)
-    return int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+    return int(session.scalar(select(func.count()).select_from(Article).where(*_conditions(flt))) or 0)
 
 
 def get_article(session: Session, article_id: int) -> QueueItem | None:
     """One article with its latest verdict, flagged or not."""
-    stmt, _ = _queue_select(QueueFilter(verdict="any", include_unflagged=True))
-    items = _items(session, session.execute(stmt.where(Article.id == article_id)).all())
+    items = _load(session, [article_id])
     return items[0] if items else None
 
 
