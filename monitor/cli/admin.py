@@ -17,8 +17,9 @@ def config_group() -> None:
 
 
 @config_group.command("check")
+@click.option("--connect", is_flag=True, help="Also talk to the SMTP server and look at the Slack webhook.")
 @pass_app
-def config_check(app: AppContext) -> None:
+def config_check(app: AppContext, connect: bool = False) -> None:
     """Validate the config file and environment; say exactly what is wrong and where.
 
     Exit status 0 when everything is usable, 1 when something is wrong.
@@ -36,6 +37,13 @@ def config_check(app: AppContext) -> None:
     click.echo(f"config: {source}")
     click.echo(f"database: {dbmod.Database(settings.database_url).safe_url}")
     click.echo(f"feeds: {len(settings.feeds)} in the config file")
+    if connect:  # the servers' own answers (SMTP: EHLO, STARTTLS, AUTH; nothing is sent)
+        from monitor.cli.alerts import connect_report
+
+        lines, found = connect_report(settings)
+        for line in lines:
+            click.echo(line)
+        problems += found
     for problem in problems:
         click.echo(f"problem: {problem}", err=True)
     if problems:
