@@ -38,11 +38,10 @@ def main(argv: list[str]) -> int:
         for item_id, name, expected, got in scores["tuning"].errors:
             print(f"  {item_id} {name}: expected {expected!r}, got {got!r}")
     if grouping.exists():
-        from monitor import incidents_eval
-
-        result = incidents_eval.score_grouping(evaluate.read_jsonl(grouping))
+        result = evaluate.score_grouping(evaluate.read_jsonl(grouping))
         print(
-            f"grouping: {result.articles} articles, {result.true_incidents} incidents; pairwise precision "
+            f"grouping: {result.articles} articles, {result.true_incidents} incidents "
+            f"({result.predicted_incidents} found); pairwise precision "
             f"{result.precision:.1%}, recall {result.recall:.1%} ({result.tp} true pairs found, {result.fp} "
             f"false, {result.fn} missed); tallies kept out: {result.tallies_ok}/{result.tallies}"
         )

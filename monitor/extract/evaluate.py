@@ -80,3 +80,67 @@ def score_items(items: Iterable[dict[str, Any]]) -> Score:
         facts = extract(item["text"], item["title"], parse_time(item["published_at"]))
         compare(item, facts, score)
     return score
+
+
+@dataclass(frozen=True)
+class GroupingScore:
+    articles: int
+    true_incidents: int
+    predicted_incidents: int
+    tp: int
+    fp: int
+    fn: int
+    tallies: int
+    tallies_ok: int
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+
+
+def grouping_reports(items: list[dict[str, Any]]) -> list[Any]:
+    """Items of ``grouping.jsonl`` as grouping reports, in publication order (as the service sees them)."""
+    from monitor.incidents import Report
+
+    ordered = sorted(enumerate(items), key=lambda pair: (pair[1]["published_at"], pair[0]))
+    reports = []
+    for index, item in ordered:
+        published = parse_time(item["published_at"])
+        facts = extract(item["text"], item["title"], published)
+        reports.append(Report(index, item["outlet"], item["title"], item["text"][:400], published, facts))
+    return reports
+
+
+def score_grouping(
+    items: list[dict[str, Any]], *, window_hours: float = 72.0, threshold: float = 0.35
+) -> GroupingScore:
+    """Pairwise precision and recall of grouping against the ``incident`` labels; tallies kept apart."""
+    from monitor.incidents import group
+
+    result = group(grouping_reports(items), window_hours=window_hours, threshold=threshold)
+    truth = {i: item["incident"] for i, item in enumerate(items)}
+    pred = result.assignment
+    events = [i for i, item in enumerate(items) if not item["tally"]]
+    tp = fp = fn = 0
+    for a_pos, a in enumerate(events):
+        for b in events[a_pos + 1 :]:
+            same_true = truth[a] == truth[b]
+            same_pred = a in pred and b in pred and pred[a] == pred[b]
+            tp += same_true and same_pred
+            fp += same_pred and not same_true
+            fn += same_true and not same_pred
+    tallies = [i for i, item in enumerate(items) if item["tally"]]
+    return GroupingScore(
+        articles=len(items),
+        true_incidents=len({truth[i] for i in events}),
+        predicted_incidents=len(result.incidents),
+        tp=tp,
+        fp=fp,
+        fn=fn,
+        tallies=len(tallies),
+        tallies_ok=sum(1 for i in tallies if i not in pred),
+    )

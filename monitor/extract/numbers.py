@@ -81,9 +81,9 @@ _AUX += r"brutally|mercilessly|reported|been|being)\s+)*"
 _SUBJ_KILL = re.compile(rf"(?P<n>{_QUAL}{NUM}){_GAP}{_AUX}{KILL_PASSIVE}\b", re.I)
 _OBJ_KILL = re.compile(rf"\b{KILL_ACTIVE}\s+(?P<n>{_QUAL}{NUM})\b", re.I)
 _TOLL = re.compile(
-    rf"\b(?:death toll|toll|number of (?:the )?dead|fatalities|casualties)\s+(?:\w+\s+){{0,3}}?"
+    rf"\b(?:death toll|toll|number of (?:the )?dead|fatalities|casualties)\s+(?:[\w'-]+\s+){{0,10}}?"
     rf"(?:rose|risen|rises|climbed|climbs|reached|jumped|increased|mounted|soared|went up|stood|stands|"
-    rf"was|is|has reached|has risen)\s+(?:to|at)\s+(?P<n>{_QUAL}{NUM})",
+    rf"was|is|has reached|has risen|reaches|hit|hits)\s+(?:(?:to|at)\s+)?(?P<n>{_QUAL}{NUM})",
     re.I,
 )
 _CLAIMED = re.compile(rf"\bclaimed\s+(?P<n>{_QUAL}{NUM})\s+(?:more\s+)?li(?:ves|fe)\b", re.I)
