@@ -23,17 +23,38 @@ from sqlalchemy import create_engine, insert, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from monitor.config import load_settings  # noqa: E402
-from monitor.storage import reviews  # noqa: E402
-from monitor.storage.db import Database, upgrade  # noqa: E402
-from monitor.storage.models import Article, ArticleFeed, Feed, Incident, Review  # noqa: E402
-from monitor.web import create_app  # noqa: E402
-from monitor.web.security import hash_password  # noqa: E402
+from monitor.config import load_settings
+from monitor.storage import reviews
+from monitor.storage.db import Database, upgrade
+from monitor.storage.models import Article, ArticleFeed, Feed, Incident, Review
+from monitor.web import create_app
+from monitor.web.security import hash_password
 
-WORDS = (
-    "gunmen shot dead worker Orangi police constable Lyari Korangi lawyer killed motorcycle "
-    "unidentified political party trader market election cricket flood budget court hearing"
-).split()
+WORDS = [
+    "gunmen",
+    "shot",
+    "dead",
+    "worker",
+    "Orangi",
+    "police",
+    "constable",
+    "Lyari",
+    "Korangi",
+    "lawyer",
+    "killed",
+    "motorcycle",
+    "unidentified",
+    "political",
+    "party",
+    "trader",
+    "market",
+    "election",
+    "cricket",
+    "flood",
+    "budget",
+    "court",
+    "hearing",
+]
 NOW = dt.datetime(2026, 11, 20, tzinfo=dt.UTC)
 
 

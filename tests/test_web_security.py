@@ -148,6 +148,7 @@ def test_third_party_text_is_escaped_in_pages(db: Database, client: FlaskClient)
         html = client.get(path).get_data(as_text=True)
         assert "<script>window.__xss" not in html, path
         assert "<img src=x" not in html, path
+        assert 'href="javascript:' not in html, path
     review = client.get("/review").get_data(as_text=True)
     assert "&lt;script&gt;window.__xss=1&lt;/script&gt;" in review
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,6 +100,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Flask:
     app.context_processor(_template_globals)
     app.jinja_env.filters["when"] = _format_when
     app.jinja_env.filters["score"] = lambda v: "" if v is None else f"{v:.2f}"
+    app.jinja_env.filters["safe_url"] = safe_url
     return app
 
 
@@ -176,6 +178,12 @@ def _security_headers(response: Response) -> Response:
 
 def _template_globals() -> dict[str, Any]:
     return {"csrf_token": csrf_token, "current_user": g.get("user")}
+
+
+def safe_url(value: str | None) -> str:
+    """A link from a feed, kept only if it is http(s); anything else (javascript:, data:) becomes '#'."""
+    text = (value or "").strip()
+    return text if re.match(r"(?i)^https?://", text) else "#"
 
 
 def _format_when(value: dt.datetime | dt.date | None) -> str:
