@@ -1,0 +1,336 @@
+"""One polling round over the due feeds: orchestration only, every decision lives elsewhere.
+
+    feeds = storage.due_feeds(now)                        # one read
+    for each feed, concurrently (global + per-host limits in fetch):
+        result = fetch.fetch(feed.fetch_url, validators)  # deadline, caps, address checks
+        if 304 or a fetch error:
+            outcome -> small batch written with other feeds' outcomes  (cheap path, no articles)
+            continue
+        parsed = parse.parse_feed(body)                   # in a worker process (parse_workers)
+        in ONE transaction for this feed (single writer thread):
+            known  = storage.load_known(entries)
+            plan   = decide.plan_entries(parsed, known)   # new / changed / unchanged
+            verdicts = classifier.classify(new + changed) # if a classifier was given
+            storage.apply_plan(plan, verdicts)            # articles + article_feeds
+            storage.record_polls(outcome)                 # validators, next poll, poll log
+        any exception -> that feed's recorded error; the other feeds go on
+
+Because a feed's articles and its new validators commit together, a crash at any point either keeps
+both or neither: the next poll then fetches the same body again and finds the articles it stored, so
+nothing is lost and nothing is duplicated. A 304 carries no articles, so its bookkeeping is batched.
+
+Without a classifier, articles are stored with ``classified_at`` NULL ("queued", never "not flagged").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import multiprocessing
+import os
+import random
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from typing import Protocol
+
+from monitor import decide
+from monitor.config import Settings
+from monitor.errors import FeedError, FetchError, ParseError, RetryLaterError
+from monitor.fetch import Fetcher, FetchResult
+from monitor.parse import ParsedFeed, parse_feed
+from monitor.storage import articles as article_store
+from monitor.storage import polling as poll_store
+from monitor.storage.db import Database
+
+log = logging.getLogger(__name__)
+
+#: How many cheap outcomes (304s, errors) are written per transaction.
+BATCH = 200
+
+
+class Verdict(Protocol):
+    score: float
+    flagged: bool
+    reasons: list[str]
+    model_version: str
+
+
+class Classifier(Protocol):
+    def classify(self, items: Sequence[tuple[str, str]]) -> Sequence[Verdict]: ...
+
+
+@dataclass
+class PollSummary:
+    feeds: int = 0
+    ok: int = 0
+    not_modified: int = 0
+    failed: int = 0
+    new_articles: int = 0
+    updated_articles: int = 0
+    entries: int = 0
+    duration_seconds: float = 0.0
+
+    def add(self, outcome: poll_store.PollOutcome) -> None:
+        if outcome.status == "ok":
+            self.ok += 1
+        elif outcome.status == "not_modified":
+            self.not_modified += 1
+        else:
+            self.failed += 1
+        self.new_articles += outcome.new_articles
+        self.updated_articles += outcome.updated_articles
+        self.entries += outcome.entries
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _parse_job(data: bytes, url: str, now: dt.datetime, content_type: str) -> ParsedFeed | tuple[str, str]:
+    """Run in a parse worker: a ParsedFeed, or (kind, message) for a ParseError.
+
+    Our exceptions carry keyword arguments that pickle cannot rebuild, and an unpicklable result
+    breaks the whole process pool, so errors cross the process boundary as plain tuples.
+    """
+    try:
+        return parse_feed(data, url, now, content_type)
+    except ParseError as exc:
+        return (exc.kind, exc.message)
+
+
+def parse_workers(settings: Settings) -> int:
+    return settings.polling.parse_workers or os.cpu_count() or 1
+
+
+class Poller:
+    """Poll feeds once: ``Poller(settings, db).run_once()``.
+
+    ``on_feed`` is called (in the event loop) after each feed's outcome is settled, e.g. to move a
+    progress bar; ``clock`` gives the current UTC time (tests may pass a fixed one).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        *,
+        classifier: Classifier | None = None,
+        on_feed: Callable[[poll_store.PollOutcome], None] | None = None,
+        clock: Callable[[], dt.datetime] = _utcnow,
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        self.classifier = classifier
+        self.on_feed = on_feed
+        self.clock = clock
+        self._rng = random.Random()  # jitter only: spreads next polls, no security role
+
+    # --- entry points -------------------------------------------------------------------------------
+
+    def due(self, *, include_all: bool = False) -> list[poll_store.DueFeed]:
+        with self.db.transaction() as session:
+            return poll_store.due_feeds(session, self.clock(), include_all=include_all)
+
+    def run_once(
+        self, *, include_all: bool = False, feeds: list[poll_store.DueFeed] | None = None
+    ) -> PollSummary:
+        """Poll every due feed (every enabled feed with ``include_all``) and record each outcome."""
+        started = time.monotonic()
+        if feeds is None:
+            feeds = self.due(include_all=include_all)
+        summary = asyncio.run(self._run(feeds))
+        summary.duration_seconds = time.monotonic() - started
+        return summary
+
+    # --- the round ------------------------------------------------------------------------------------
+
+    async def _run(self, feeds: list[poll_store.DueFeed]) -> PollSummary:
+        summary = PollSummary(feeds=len(feeds))
+        if not feeds:
+            return summary
+        workers = parse_workers(self.settings)
+        self._pool: Executor
+        if workers > 1 and len(feeds) > 1:
+            # forkserver: forking a process that already runs threads (the writer, the resolver) is unsafe.
+            ctx = multiprocessing.get_context("forkserver")
+            self._pool = ProcessPoolExecutor(max_workers=min(workers, len(feeds)), mp_context=ctx)
+        else:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parse")
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-writer")
+        self._pending: list[poll_store.PollOutcome] = []
+        try:
+            async with Fetcher(self.settings) as fetcher:
+                tasks = [asyncio.create_task(self._poll_feed(fetcher, feed)) for feed in feeds]
+                for finished in asyncio.as_completed(tasks):
+                    outcome = await finished
+                    summary.add(outcome)
+                    if self.on_feed is not None:
+                        self.on_feed(outcome)
+            await self._flush()
+        finally:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._writer.shutdown(wait=True)
+        return summary
+
+    async def _poll_feed(self, fetcher: Fetcher, feed: poll_store.DueFeed) -> poll_store.PollOutcome:
+        started = self.clock()
+        try:
+            result = await fetcher.fetch(feed.fetch_url, etag=feed.etag, last_modified=feed.last_modified)
+        except FeedError as exc:
+            return await self._cheap(self._failure(feed, started, exc))
+        except Exception as exc:  # a bug must not stop the other feeds
+            log.exception("unexpected error fetching %s", feed.fetch_url, extra={"feed": feed.url})
+            return await self._cheap(
+                self._failure(feed, started, FetchError(feed.url, repr(exc), kind="internal"))
+            )
+        if result.not_modified:
+            return await self._cheap(self._success(feed, started, result, None))
+        try:
+            parsed = await self._parse(result, started)
+        except ParseError as exc:
+            return await self._cheap(self._failure(feed, started, exc, status=result.status))
+        outcome = self._success(feed, started, result, parsed)
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._writer, self._store, feed, parsed, outcome)
+        except Exception as exc:
+            log.exception("storing %s failed", feed.url, extra={"feed": feed.url})
+            error = FetchError(feed.url, f"storing failed: {type(exc).__name__}: {exc}", kind="storage")
+            return await self._cheap(self._failure(feed, started, error, status=result.status))
+
+    async def _parse(self, result: FetchResult, now: dt.datetime) -> ParsedFeed:
+        loop = asyncio.get_running_loop()
+        args = (result.body, result.final_url, now, result.content_type)
+        try:
+            parsed = await loop.run_in_executor(self._pool, _parse_job, *args)
+        except BrokenProcessPool as exc:
+            # A worker died (killed, out of memory): start a fresh pool so the other feeds go on.
+            log.error("parse worker died on %s; restarting the pool", result.url)
+            old = self._pool
+            if isinstance(old, ProcessPoolExecutor) and old._broken:
+                self._pool = ProcessPoolExecutor(
+                    max_workers=parse_workers(self.settings),
+                    mp_context=multiprocessing.get_context("forkserver"),
+                )
+                old.shutdown(wait=False, cancel_futures=True)
+            raise ParseError(
+                result.url, "the parser process died on this document", kind="parse_crash"
+            ) from exc
+        except Exception as exc:
+            raise ParseError(result.url, f"{type(exc).__name__}: {exc}", kind="parse") from exc
+        if isinstance(parsed, tuple):
+            raise ParseError(result.url, parsed[1], kind=parsed[0])
+        return parsed
+
+    # --- outcomes -------------------------------------------------------------------------------------
+
+    def _interval(self, feed: poll_store.DueFeed) -> float:
+        return feed.interval_minutes or self.settings.polling.interval_minutes
+
+    def _success(
+        self, feed: poll_store.DueFeed, started: dt.datetime, result: FetchResult, parsed: ParsedFeed | None
+    ) -> poll_store.PollOutcome:
+        now = self.clock()
+        schedule = decide.schedule_success(now, self._interval(feed), self._rng.random())
+        outcome = poll_store.PollOutcome(
+            feed_id=feed.id,
+            started_at=started,
+            finished_at=now,
+            status="not_modified" if parsed is None else "ok",
+            next_poll_at=schedule.next_poll_at,
+            consecutive_failures=0,
+            http_status=result.status,
+            etag=result.etag,
+            last_modified=result.last_modified,
+            set_validators=parsed is not None,
+            redirect_url=result.permanent_redirect,
+        )
+        if parsed is not None:
+            outcome.entries = len(parsed.entries)
+            if parsed.warnings:
+                outcome.message = "; ".join(parsed.warnings)[:1000]
+            if not feed.title and parsed.title:
+                outcome.feed_title = parsed.title
+            if not feed.site_url and parsed.link and parsed.link != result.final_url:
+                outcome.site_url = parsed.link
+        return outcome
+
+    def _failure(
+        self, feed: poll_store.DueFeed, started: dt.datetime, exc: FeedError, status: int | None = None
+    ) -> poll_store.PollOutcome:
+        now = self.clock()
+        retry_after = exc.retry_after_seconds if isinstance(exc, RetryLaterError) else None
+        schedule = decide.schedule_failure(
+            now, feed.consecutive_failures, self.settings.polling, self._rng.random(), retry_after
+        )
+        http_status = getattr(exc, "status", None) or status
+        log.warning(
+            "poll failed: %s",
+            exc,
+            extra={"feed": feed.url, "kind": exc.kind, "failures": schedule.consecutive_failures},
+        )
+        return poll_store.PollOutcome(
+            feed_id=feed.id,
+            started_at=started,
+            finished_at=now,
+            status="retry_later" if retry_after is not None else "error",
+            next_poll_at=schedule.next_poll_at,
+            consecutive_failures=schedule.consecutive_failures,
+            error_kind=exc.kind,
+            message=exc.message,
+            http_status=http_status,
+        )
+
+    async def _cheap(self, outcome: poll_store.PollOutcome) -> poll_store.PollOutcome:
+        self._pending.append(outcome)
+        if len(self._pending) >= BATCH:
+            await self._flush()
+        return outcome
+
+    async def _flush(self) -> None:
+        batch, self._pending = self._pending, []
+        if batch:
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(self._writer, self._write_outcomes, batch)
+
+    def _write_outcomes(self, batch: list[poll_store.PollOutcome]) -> None:
+        with self.db.transaction() as session:
+            poll_store.record_polls(session, batch)
+
+    # --- the per-feed transaction (runs in the writer thread) ------------------------------------------
+
+    def _store(
+        self, feed: poll_store.DueFeed, parsed: ParsedFeed, outcome: poll_store.PollOutcome
+    ) -> poll_store.PollOutcome:
+        now = outcome.finished_at
+        with self.db.transaction() as session:
+            known = article_store.load_known(session, feed.id, parsed.entries)
+            plan = decide.plan_entries(parsed.entries, known)
+            verdicts = self._classify([*plan.new, *plan.changed], feed)
+            applied = article_store.apply_plan(session, feed.id, plan, now, verdicts)
+            outcome.new_articles = len(applied.new_ids)
+            outcome.updated_articles = len(applied.changed_ids)
+            poll_store.record_polls(session, [outcome])
+        return outcome
+
+    def _classify(self, actions: list[decide.EntryAction], feed: poll_store.DueFeed) -> dict[int, Verdict]:
+        if self.classifier is None or not actions:
+            return {}
+        try:
+            verdicts = self.classifier.classify([(a.entry.title, a.entry.summary) for a in actions])
+        except Exception:
+            # Stored unclassified ("queued") rather than lost: a broken model must not stop ingestion.
+            log.exception("classifier failed; articles stay queued", extra={"feed": feed.url})
+            return {}
+        if len(verdicts) != len(actions):
+            log.error(
+                "classifier returned %d verdicts for %d items; articles stay queued",
+                len(verdicts),
+                len(actions),
+            )
+            return {}
+        return {id(a): v for a, v in zip(actions, verdicts, strict=True)}

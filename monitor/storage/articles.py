@@ -1,0 +1,179 @@
+"""Article queries for polling: load what is known about a batch of entries, and apply a plan.
+
+Writes are batched (one INSERT ... RETURNING for all new articles, executemany updates), because a poll
+of a thousand feeds must not pay one ORM flush per row. Functions take a Session and never commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from monitor.decide import Known, KnownArticle, Plan, entry_keys, lookup_keys, title_key
+from monitor.parse import ParsedEntry
+from monitor.storage.models import Article, ArticleFeed
+
+_CHUNK = 400  # bound parameters per IN (...) list: well under SQLite's limit
+
+
+class VerdictLike(Protocol):
+    score: float
+    flagged: bool
+    reasons: list[str]
+    model_version: str
+
+
+@dataclass(frozen=True)
+class Applied:
+    new_ids: list[int]
+    changed_ids: list[int]
+
+
+def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start : start + _CHUNK]
+
+
+def load_known(session: Session, feed_id: int, entries: Sequence[ParsedEntry]) -> Known:
+    """Existing articles matching the entries' canonical URLs or this feed's entry keys."""
+    known = Known()
+    urls, keys = lookup_keys(entries)
+    cols = (Article.id, Article.canonical_url, Article.content_hash)
+    for chunk in _chunks(sorted(urls)):
+        for aid, url, chash in session.execute(select(*cols).where(Article.canonical_url.in_(chunk))):
+            if url:
+                known.by_url[url] = KnownArticle(aid, url, chash)
+    for chunk in _chunks(sorted(keys)):
+        query = (
+            select(ArticleFeed.entry_key, *cols)
+            .join(Article, Article.id == ArticleFeed.article_id)
+            .where(ArticleFeed.feed_id == feed_id, ArticleFeed.entry_key.in_(chunk))
+        )
+        for key, aid, url, chash in session.execute(query):
+            known.by_key.setdefault(key, KnownArticle(aid, url, chash))
+            known.linked.add(aid)
+    # Link-less items whose GUID changed (or vanished) are found by title + date among this feed's articles.
+    unmatched_titles = sorted(
+        {
+            e.title
+            for e in entries
+            if not e.canonical_url and e.title and not any(k in known.by_key for k in entry_keys(e))
+        }
+    )
+    for chunk in _chunks(unmatched_titles):
+        by_title = (
+            select(Article.title, Article.published_at, *cols)
+            .join(ArticleFeed, ArticleFeed.article_id == Article.id)
+            .where(ArticleFeed.feed_id == feed_id, Article.title.in_(chunk))
+        )
+        for title, published, aid, url, chash in session.execute(by_title):
+            probe = ParsedEntry("", "", None, title, "", "", published, None)
+            known.by_key.setdefault(title_key(probe), KnownArticle(aid, url, chash))
+            known.linked.add(aid)
+    matched = sorted({a.id for a in known.by_url.values()} - known.linked)
+    for chunk in _chunks(matched):
+        linked = select(ArticleFeed.article_id).where(
+            ArticleFeed.feed_id == feed_id, ArticleFeed.article_id.in_(chunk)
+        )
+        known.linked.update(session.scalars(linked))
+    return known
+
+
+def _article_values(entry: ParsedEntry, now: dt.datetime, verdict: VerdictLike | None) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "url": entry.link,
+        "title": entry.title,
+        "summary": entry.summary,
+        "author": entry.author,
+        "content_hash": entry.content_hash,
+        "published_at": entry.published_at,
+        "updated_at": entry.updated_at,
+        "last_changed_at": now,
+        # A changed article is classified again; without a verdict it goes back to the queue.
+        "score": verdict.score if verdict else None,
+        "flagged": verdict.flagged if verdict else None,
+        "model_version": verdict.model_version[:64] if verdict else None,
+        "reasons": list(verdict.reasons) if verdict else None,
+        "classified_at": now if verdict else None,
+    }
+    return values
+
+
+def apply_plan(
+    session: Session,
+    feed_id: int,
+    plan: Plan,
+    now: dt.datetime,
+    verdicts: dict[int, VerdictLike] | None = None,
+) -> Applied:
+    """Insert new articles, update changed ones, link them all to the feed.
+
+    ``verdicts`` maps ``id(action)`` of new and changed actions to their classifier verdicts.
+    """
+    verdicts = verdicts or {}
+    new_ids: list[int] = []
+    if plan.new:
+        rows = []
+        for action in plan.new:
+            values = _article_values(action.entry, now, verdicts.get(id(action)))
+            values.update(canonical_url=action.entry.canonical_url, first_seen_at=now)
+            rows.append(values)
+        result = session.execute(insert(Article).returning(Article.id, sort_by_parameter_order=True), rows)
+        new_ids = list(result.scalars().all())
+    changed_rows = []
+    for action in plan.changed:
+        values = _article_values(action.entry, now, verdicts.get(id(action)))
+        values["id"] = action.article_id
+        if action.new_canonical_url:
+            values["canonical_url"] = action.new_canonical_url
+        changed_rows.append(values)
+    if changed_rows:
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for values in changed_rows:
+            groups.setdefault(tuple(sorted(values)), []).append(values)
+        for rows in groups.values():
+            session.execute(update(Article), rows)
+
+    links = [
+        {"article_id": aid, "feed_id": feed_id, "entry_key": a.key, "first_seen_at": now, "last_seen_at": now}
+        for aid, a in zip(new_ids, plan.new, strict=True)
+    ]
+    touched = []
+    for action in [*plan.changed, *plan.unchanged]:
+        assert action.article_id is not None
+        if action.link_feed:
+            links.append(
+                {
+                    "article_id": action.article_id,
+                    "feed_id": feed_id,
+                    "entry_key": action.key,
+                    "first_seen_at": now,
+                    "last_seen_at": now,
+                }
+            )
+        else:
+            touched.append(
+                {
+                    "article_id": action.article_id,
+                    "feed_id": feed_id,
+                    "entry_key": action.key,
+                    "last_seen_at": now,
+                }
+            )
+    if links:
+        session.execute(insert(ArticleFeed), links)
+    if touched:
+        session.execute(update(ArticleFeed), touched)
+    return Applied(new_ids, [a.article_id for a in plan.changed if a.article_id is not None])
+
+
+def canary_present(session: Session, needle: str) -> bool:
+    """True if ``needle`` appears in any article's title or summary (for hostile-input checks)."""
+    pattern = f"%{needle}%"
+    query = select(Article.id).where(Article.title.like(pattern) | Article.summary.like(pattern)).limit(1)
+    return session.scalar(query) is not None
