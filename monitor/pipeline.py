@@ -53,10 +53,16 @@ BATCH = 200
 
 
 class Verdict(Protocol):
-    score: float
-    flagged: bool
-    reasons: list[str]
-    model_version: str
+    """What the classifier returns per item (read-only attributes, so frozen dataclasses fit)."""
+
+    @property
+    def score(self) -> float: ...
+    @property
+    def flagged(self) -> bool: ...
+    @property
+    def reasons(self) -> list[str]: ...
+    @property
+    def model_version(self) -> str: ...
 
 
 class Classifier(Protocol):

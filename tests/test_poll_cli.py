@@ -14,7 +14,7 @@ from tests.support.httpserver import LocalHTTPServer, Reply
 FEED = (Path(__file__).parent / "fixtures" / "feeds" / "basic.rss").read_bytes()
 
 
-def _runner(db_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+def _runner(db_url: str, tmp_path: Path, model_path: str | None = None):  # type: ignore[no-untyped-def]
     config = tmp_path / "monitor.toml"
     config.write_text("[polling]\nparse_workers = 1\ntimeout_seconds = 2\n", encoding="utf-8")
 
@@ -25,6 +25,8 @@ def _runner(db_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
             "MONITOR_ALLOW_PRIVATE_NETWORKS": "true",
             "MONITOR_DATA_DIR": str(tmp_path),
         }
+        if model_path is not None:
+            env["MONITOR_CLASSIFIER__MODEL_PATH"] = model_path
         return CliRunner().invoke(main, ["--json-logs", *args], env=env, catch_exceptions=False)
 
     return run
@@ -32,7 +34,8 @@ def _runner(db_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def cli(db_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
-    return _runner(db_url, tmp_path)
+    """No model artifact where the settings point: polling must go on and leave articles queued."""
+    return _runner(db_url, tmp_path, model_path=str(tmp_path / "no-model-here"))
 
 
 @pytest.fixture
@@ -80,3 +83,11 @@ def test_stats_text_output(cli_sqlite) -> None:  # type: ignore[no-untyped-def]
     result = cli_sqlite("stats")
     assert result.exit_code == 0
     assert "feeds failing" in result.stdout and "articles" in result.stdout
+
+
+def test_poll_classifies_with_the_shipped_model(cli_sqlite, http_server: LocalHTTPServer) -> None:  # type: ignore[no-untyped-def]
+    cli_sqlite("feeds", "add", http_server.route("/m.xml", Reply(200, FEED)))
+    result = cli_sqlite("poll", "--once")
+    assert result.exit_code == 0 and "articles: 4 new" in result.stdout
+    numbers = json.loads(cli_sqlite("stats", "--json").stdout)
+    assert numbers["articles"] == 4 and numbers["queued"] == 0

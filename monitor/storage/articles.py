@@ -22,10 +22,14 @@ _CHUNK = 400  # bound parameters per IN (...) list: well under SQLite's limit
 
 
 class VerdictLike(Protocol):
-    score: float
-    flagged: bool
-    reasons: list[str]
-    model_version: str
+    @property
+    def score(self) -> float: ...
+    @property
+    def flagged(self) -> bool: ...
+    @property
+    def reasons(self) -> list[str]: ...
+    @property
+    def model_version(self) -> str: ...
 
 
 @dataclass(frozen=True)
