@@ -84,6 +84,7 @@ def evaluate(
             sub = point(y[mask], cats[mask], s[mask], threshold)
             per_group[name] = {
                 "n": int(mask.sum()),
+                "positives": int(np.sum(y[mask] == 1)),
                 **{k: sub[k] for k in ("precision", "recall", "f1", "fp", "fn")},
             }
         result["per_group"] = per_group

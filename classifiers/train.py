@@ -1,13 +1,14 @@
-"""Training: corpus -> split -> augment -> TF-IDF (word 1-3, char_wb 2-5) + cues -> logistic regression
--> Platt calibration and threshold on the validation split -> artifact + model card.
+"""Training: corpus -> augment -> TF-IDF (word 1-3, char_wb 2-5) + cues -> logistic regression, validated
+by stratified cross-validation -> Platt calibration and threshold on the out-of-fold scores -> artifact.
 
     examples = corpus files (+ extra (title, text, label) examples, e.g. analysts' verdicts)
-    train, valid = split by category, fixed seed (never dev.jsonl)
-    train_docs = each training example as title+text, plus a text-only variant
-    model = LogisticRegression(hstack(word tfidf, char tfidf, cues))
-    platt (a, b) and threshold (best F1 with violent FPR <= bound) chosen on valid
+    docs = each example as title+text, plus a text-only variant (same fold as its example)
+    folds = per category, seeded round-robin (never dev.jsonl)
+    for each fold: fit on the other folds, score the fold's examples -> out-of-fold scores
+    platt (a, b) and threshold (best F1 with violent FPR <= bound) chosen on the out-of-fold scores
+    model = LogisticRegression(hstack(word tfidf, char tfidf, cues)) fitted on every document
     artifact = vocabularies, idf, coefficients, calibration, threshold, metrics (JSON + NPZ)
-    check: the rebuilt numpy scorer reproduces scikit-learn's scores on valid
+    check: the rebuilt numpy scorer reproduces scikit-learn's scores before the artifact is written
 
 Deterministic: fixed seeds, files read in name order, no parallel solver. It does not evaluate on the
 shared dev set unless given one (``dev``), and then only to report figures in the card.
@@ -37,7 +38,7 @@ from classifiers.scorer import LinearScorer
 @dataclass(frozen=True)
 class TrainConfig:
     seed: int = 20261122
-    valid_fraction: float = 0.2
+    folds: int = 5
     word_ngrams: tuple[int, int] = (1, 3)
     char_ngrams: tuple[int, int] = (2, 5)
     word_max_features: int = 60_000
@@ -60,43 +61,47 @@ class TrainResult:
     reference: Callable[[Sequence[str]], np.ndarray] | None = None
 
 
-def split(examples: Sequence[Example], fraction: float, seed: int) -> tuple[list[Example], list[Example]]:
-    """Per category, a seeded shuffle; the first ``fraction`` (at least one of 3+) is held out."""
+def assign_folds(examples: Sequence[Example], folds: int, seed: int) -> np.ndarray:
+    """A fold number per example: per category, a seeded shuffle dealt round-robin (stratified)."""
     rng = random.Random(seed)
-    by_cat: dict[str, list[Example]] = {}
-    for ex in examples:
-        by_cat.setdefault(ex.category, []).append(ex)
-    train, valid = [], []
+    by_cat: dict[str, list[int]] = {}
+    for i, ex in enumerate(examples):
+        by_cat.setdefault(ex.category, []).append(i)
+    fold = np.zeros(len(examples), dtype=np.int64)
+    start = 0
     for cat in sorted(by_cat):
-        group = sorted(by_cat[cat], key=lambda e: e.id)
-        rng.shuffle(group)
-        k = round(len(group) * fraction)
-        if k == 0 and len(group) >= 3:
-            k = 1
-        valid.extend(group[:k])
-        train.extend(group[k:])
-    return train, valid
+        members = sorted(by_cat[cat], key=lambda i: examples[i].id)
+        rng.shuffle(members)
+        for j, i in enumerate(members):
+            fold[i] = (start + j) % folds
+        start += len(members)  # keeps small categories from all landing in fold 0
+    return fold
 
 
-def augment(examples: Sequence[Example], text_only_weight: float) -> tuple[list[str], list[int], list[float]]:
-    """Each example as the service sees it, plus its text without the headline (feeds that lack one)."""
-    docs, labels, weights = [], [], []
-    for ex in examples:
+def augment(
+    examples: Sequence[Example], text_only_weight: float
+) -> tuple[list[str], list[int], list[float], list[int]]:
+    """Each example as the service sees it, plus its text without the headline (feeds that lack one).
+
+    Returns documents, labels, weights and the index of the example each document came from; the first
+    document of every example is the example itself.
+    """
+    docs, labels, weights, origin = [], [], [], []
+    for i, ex in enumerate(examples):
         docs.append(ex.document)
         labels.append(ex.label)
         weights.append(1.0)
+        origin.append(i)
         if text_only_weight > 0 and ex.title.strip() and len(ex.text.split()) >= 8:
             docs.append(document("", ex.text))
             labels.append(ex.label)
             weights.append(text_only_weight)
-    return docs, labels, weights
+            origin.append(i)
+    return docs, labels, weights, origin
 
 
-def _fit(
-    docs: list[str], labels: list[int], weights: list[float], config: TrainConfig
-) -> tuple[Any, Any, Any]:
+def _vectorizers(config: TrainConfig) -> tuple[Any, Any]:
     from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
 
     word = TfidfVectorizer(
         analyzer="word",
@@ -114,24 +119,23 @@ def _fit(
         max_features=config.char_max_features,
         dtype=np.float64,
     )
+    return word, char
+
+
+def _matrix(word: Any, char: Any, docs: Sequence[str], cue_scale: float, fit: bool = False) -> sp.csr_matrix:
     lowered = [d.lower() for d in docs]
-    cues = sp.csr_matrix(cue_matrix(lowered, config.cue_scale))
-    matrix = sp.hstack(
-        [word.fit_transform(docs), char.fit_transform(docs), cues],
-        format="csr",
-    )
+    cues = sp.csr_matrix(cue_matrix(lowered, cue_scale))
+    if fit:
+        return sp.hstack([word.fit_transform(docs), char.fit_transform(docs), cues], format="csr")
+    return sp.hstack([word.transform(docs), char.transform(docs), cues], format="csr")
+
+
+def _linear(matrix: sp.csr_matrix, labels: np.ndarray, weights: np.ndarray, config: TrainConfig) -> Any:
+    from sklearn.linear_model import LogisticRegression
+
     model = LogisticRegression(C=config.C, max_iter=5000, solver="liblinear", random_state=config.seed)
-    model.fit(matrix, np.asarray(labels), sample_weight=np.asarray(weights))
-    return word, char, model
-
-
-def _sk_decision(word: Any, char: Any, model: Any, docs: Sequence[str], cue_scale: float) -> np.ndarray:
-    lowered = [d.lower() for d in docs]
-    matrix = sp.hstack(
-        [word.transform(docs), char.transform(docs), sp.csr_matrix(cue_matrix(lowered, cue_scale))],
-        format="csr",
-    )
-    return np.asarray(model.decision_function(matrix), dtype=np.float64)
+    model.fit(matrix, labels, sample_weight=weights)
+    return model
 
 
 def _platt(decision: np.ndarray, labels: Sequence[int]) -> tuple[float, float]:
@@ -181,18 +185,28 @@ def train(
         )
         for i, (t, x, y) in enumerate(extra_list)
     ]
-    train_set, valid_set = split(examples, config.valid_fraction, config.seed)
-    docs, labels, weights = augment(train_set, config.text_only_weight)
-    word, char, model = _fit(docs, labels, weights, config)
+    docs, label_list, weight_list, origin_list = augment(examples, config.text_only_weight)
+    labels, weights, origin = np.asarray(label_list), np.asarray(weight_list), np.asarray(origin_list)
+    # Vocabulary and idf come from every document (no labels involved); the linear model is fitted per fold
+    # for out-of-fold scores, then once on everything for the shipped model.
+    word, char = _vectorizers(config)
+    matrix = _matrix(word, char, docs, config.cue_scale, fit=True)
+    fold = assign_folds(examples, config.folds, config.seed)
+    first = np.flatnonzero(np.r_[True, origin[1:] != origin[:-1]])  # the plain document of each example
+    oof = np.zeros(len(examples))
+    for k in range(config.folds):
+        held = fold[origin] == k
+        fold_model = _linear(matrix[~held], labels[~held], weights[~held], config)
+        rows = first[fold == k]
+        oof[fold == k] = fold_model.decision_function(matrix[rows])
+    model = _linear(matrix, labels, weights, config)
 
-    valid_docs = [ex.document for ex in valid_set]
-    valid_decision = _sk_decision(word, char, model, valid_docs, config.cue_scale)
-    a, b = _platt(valid_decision, [ex.label for ex in valid_set])
-    valid_scores = 1.0 / (1.0 + np.exp(-(a * valid_decision + b)))
-    valid_labels = [ex.label for ex in valid_set]
-    valid_cats = [ex.category for ex in valid_set]
-    threshold = metrics.choose_threshold(valid_labels, valid_cats, valid_scores, config.max_fpr_violent)
-    valid_metrics = metrics.evaluate(valid_labels, valid_cats, valid_scores, threshold)
+    y = [ex.label for ex in examples]
+    cats = [ex.category for ex in examples]
+    a, b = _platt(oof, y)
+    oof_scores = 1.0 / (1.0 + np.exp(-(a * oof + b)))
+    threshold = metrics.choose_threshold(y, cats, oof_scores, config.max_fpr_violent)
+    valid_metrics = metrics.evaluate(y, cats, oof_scores, threshold)
 
     word_terms = [t for t, _ in sorted(word.vocabulary_.items(), key=lambda kv: kv[1])]
     char_terms = [t for t, _ in sorted(char.vocabulary_.items(), key=lambda kv: kv[1])]
@@ -242,8 +256,8 @@ def train(
         "threshold": threshold,
         "data": {
             "examples": len(examples),
-            "train": len(train_set),
-            "valid": len(valid_set),
+            "documents": len(docs),
+            "folds": config.folds,
             "categories": counts,
         },
         "metrics": {"valid": valid_metrics},
@@ -251,9 +265,11 @@ def train(
 
     # The shipped scorer must reproduce scikit-learn's numbers before anything is written.
     scorer = LinearScorer.from_artifact(art.Artifact(meta=meta, arrays=arrays, path=out_dir))
-    rebuilt = scorer.run(valid_docs).decision
-    if len(rebuilt) and not np.allclose(rebuilt, valid_decision, rtol=0, atol=1e-9):
-        worst = float(np.max(np.abs(rebuilt - valid_decision)))
+    probe = docs[:: max(1, len(docs) // 400)]
+    expected = np.asarray(model.decision_function(_matrix(word, char, probe, config.cue_scale)))
+    rebuilt = scorer.run(probe).decision
+    if len(rebuilt) and not np.allclose(rebuilt, expected, rtol=0, atol=1e-9):
+        worst = float(np.max(np.abs(rebuilt - expected)))
         raise RuntimeError(
             f"rebuilt scorer differs from scikit-learn by {worst}: refusing to write the artifact"
         )
@@ -274,5 +290,7 @@ def train(
         metrics=valid_metrics,
         dev_metrics=dev_metrics,
         meta=meta,
-        reference=lambda docs: _sk_decision(word, char, model, docs, config.cue_scale),
+        reference=lambda texts: np.asarray(
+            model.decision_function(_matrix(word, char, texts, config.cue_scale))
+        ),
     )

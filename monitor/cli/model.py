@@ -176,10 +176,10 @@ def _print_summary(name: str, m: dict[str, Any]) -> None:
 
 
 def _group_of(value: Any) -> str:
-    """A short group name from a source-like field: the host of a URL, or the name in parentheses."""
+    """A short group name from a source-like field: "web pages" for a URL, or the name in parentheses."""
     text = str(value or "")
     if text.startswith(("http://", "https://")):
-        return text.split("/")[2]
+        return "web pages"
     if "(" in text:
         return text.split("(", 1)[1].split(";")[0].split(",")[0].rstrip(")").strip()
     return text or "(none)"
@@ -245,11 +245,13 @@ def _print_report(r: dict[str, Any]) -> None:
     for cat, row in r["per_category"].items():
         click.echo(f"  {cat:<16} {row['n']:>5} {row['errors']:>7}  {row['error_rate']:>9.3f}")
     if "per_group" in r:
-        click.echo("\nper group                                   n   precision  recall     F1")
+        click.echo(
+            "\nper group                                   n  positive  precision  recall     F1   fp   fn"
+        )
         for name, row in r["per_group"].items():
             click.echo(
-                f"  {name[:40]:<40} {row['n']:>5}  {row['precision']:>9.3f} "
-                f"{row['recall']:>7.3f} {row['f1']:>6.3f}"
+                f"  {name[:40]:<40} {row['n']:>5} {row['positives']:>9} {row['precision']:>10.3f} "
+                f"{row['recall']:>7.3f} {row['f1']:>6.3f} {row['fp']:>4} {row['fn']:>4}"
             )
     click.echo("\nthreshold  precision  recall     F1  fpr_violent")
     for row in r["table"]:
