@@ -14,8 +14,8 @@ WEAKNESSES = """\
 - A long article about something else that mentions a killing in passing can be flagged; one that
   reports a killing only in its last paragraph can be missed. The service scores title + summary only.
 - English only. Urdu or mixed-language items are scored, but the score means little.
-- Scores are calibrated on the team's validation split, i.e. on written text; on real news they are a
-  ranking more than a probability. The threshold can be overridden (`classifier.threshold`).
+- Scores are calibrated on out-of-fold scores of the team's corpus, i.e. on written text; on real news
+  they are a ranking more than a probability. The threshold can be overridden (`classifier.threshold`).
 """
 
 
@@ -77,22 +77,26 @@ def render(meta: dict[str, Any]) -> str:
         f"  crime, court, survival, policy cues and their conjunctions), scaled by {cfg['cue_scale']}",
         f"- logistic regression (liblinear, C={cfg['C']}); text-only copies of training items weigh "
         f"{cfg['text_only_weight']}",
-        "- Platt calibration and the threshold chosen on the validation split: best F1 with a false-positive",
+        "- Platt calibration and the threshold chosen on out-of-fold scores: best F1 with a false-positive",
         f"  rate on violent-but-not-targeted items of at most {cfg['max_fpr_violent']}",
         "- stored as JSON + NPZ (no pickle); scored by a numpy re-implementation checked against",
         "  scikit-learn",
         "",
         "## Data",
         "",
-        f"{data['examples']} written examples ({data['train']} train, {data['valid']} validation, split per",
-        "category with a fixed seed). Per category:",
+        f"{data['examples']} written examples ({data['documents']} documents with the text-only copies).",
+        f"Validation: {data['folds']}-fold cross-validation over these examples, stratified by category",
+        "with a fixed seed; every example is scored by a model that did not see it (nor its text-only copy).",
+        "The calibration and threshold are chosen on these out-of-fold scores; the shipped model is then",
+        "fitted on all examples. Per category:",
         "",
         "| category | n |",
         "|---|---|",
     ]
     lines += [f"| {cat} | {n} |" for cat, n in sorted(data["categories"].items())]
     lines += ["", "## Metrics", ""]
-    lines += _metrics_block("Validation split (our written corpus)", meta["metrics"]["valid"])
+    valid = meta["metrics"]["valid"]
+    lines += _metrics_block("Cross-validated, our written corpus (out-of-fold scores)", valid)
     if "dev" in meta["metrics"]:
         lines += _metrics_block("dev.jsonl (real, hand-labelled; evaluation only)", meta["metrics"]["dev"])
     else:

@@ -105,7 +105,7 @@ def test_evaluate_prints_the_figures(env: dict[str, str], tmp_path: Path) -> Non
         "F1",
         "false-positive rate, violent but not targeted",
         "bombing",
-        "news.example",
+        "web pages",
         "Agency X",
         "threshold",
     ):
@@ -136,7 +136,7 @@ def test_train_writes_artifact_and_card(tmp_path: Path) -> None:
         {"MONITOR_DATA_DIR": str(tmp_path)},
     )
     assert code == 0, err
-    assert "validation split: n=" in out and str(out_dir) in out
+    assert "cross-validated (our corpus): n=" in out and str(out_dir) in out
     assert (out_dir / art.META_NAME).is_file() and (out_dir / art.ARRAYS_NAME).is_file()
     assert "Model card" in (out_dir / "MODEL_CARD.md").read_text(encoding="utf-8")
     code, out, err = run(

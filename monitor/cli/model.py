@@ -162,7 +162,7 @@ def model_train(
         dev=dev,
         write_card=card,
     )
-    _print_summary("validation split", result.metrics)
+    _print_summary("cross-validated (our corpus)", result.metrics)
     if result.dev_metrics is not None:
         _print_summary(dev_path.name if dev_path else "dev", result.dev_metrics)
     click.echo(f"model {result.version} written to {result.path} (card: {card})")
