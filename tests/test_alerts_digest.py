@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from monitor.alerts.digest import collect_week, iso_week, parse_week, previous_week
+from monitor.alerts.digest import collect_week, iso_week, parse_week, previous_week, week_due
 from monitor.alerts.digest_render import render_digest
+from monitor.alerts.jobs import digest_job
 from monitor.cli import main
 from monitor.config import Settings
 from monitor.errors import InputError
@@ -150,3 +151,36 @@ def test_digest_cli_preview_and_send_once_per_recipient_per_week(
     msg = smtp.messages[0].message
     assert msg.get_content_type() == "multipart/alternative"
     assert "Weekly digest 2026-W47" in msg["Subject"]
+
+
+def test_week_due_follows_the_configured_day_time_and_zone() -> None:
+    def at(iso: str) -> str | None:
+        return week_due(dt.datetime.fromisoformat(iso), "monday", "08:00", "Asia/Karachi")
+
+    assert at("2026-11-23T02:59+00:00") is None  # Monday 07:59 in Karachi
+    assert at("2026-11-23T03:00+00:00") == WEEK  # Monday 08:00 in Karachi
+    assert at("2026-11-27T12:00+00:00") == WEEK  # later that week: still the same digest (sent once)
+    assert week_due(dt.datetime(2026, 11, 27, 12, tzinfo=dt.UTC), "saturday", "09:30", "UTC") is None
+
+
+def test_digest_job_sends_once_per_recipient_however_often_it_runs(
+    sqlite_url: str, smtp: LocalSMTPServer, tmp_path: Path, make_settings: Callable[..., Settings]
+) -> None:
+    settings = make_settings(
+        env={
+            "MONITOR_DATABASE_URL": sqlite_url,
+            **smtp.env(
+                smtp.write_ca(tmp_path), MONITOR_EMAIL__RECIPIENTS='["a@example.org", "b@example.org"]'
+            ),
+        }
+    )
+    db = Database(sqlite_url)
+    try:
+        seed_week(db)
+        start = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.UTC)
+        for minutes in range(0, 180, 20):  # every 20 minutes around the scheduled moment
+            digest_job(settings, db, start + dt.timedelta(minutes=minutes))
+    finally:
+        db.dispose()
+    assert sorted(m.recipients[0] for m in smtp.messages) == ["a@example.org", "b@example.org"]
+    assert all("2026-W47" in m.message["Subject"] for m in smtp.messages)

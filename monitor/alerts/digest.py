@@ -142,3 +142,25 @@ def collect_week(session: Session, settings: Settings, week: str, now: dt.dateti
             for f in failing
         ],
     }
+
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def week_due(now: dt.datetime, weekday: str, at: str, timezone: str) -> str | None:
+    """The ISO week whose digest is due at ``now``: the previous week, once this week's scheduled
+    moment (``weekday`` at ``at`` in ``timezone``) has passed; None before it.
+
+    Running this every few minutes is safe: the digest's key makes each week's send happen once, and a
+    scheduler that was down at the scheduled moment still sends it when it comes back that week.
+    """
+    zone = ZoneInfo(timezone)
+    local = now.astimezone(zone)
+    monday = local.date() - dt.timedelta(days=local.weekday())
+    hour, minute = (int(part) for part in at.split(":"))
+    moment = dt.datetime.combine(
+        monday + dt.timedelta(days=WEEKDAYS.index(weekday)), dt.time(hour, minute), zone
+    )
+    if local < moment:
+        return None
+    return iso_week(monday - dt.timedelta(days=7))
