@@ -70,7 +70,12 @@ class Classifier:
 
 
 def model_dir(settings: Settings) -> Path:
-    return Path(settings.classifier.model_path) if settings.classifier.model_path else art.MODEL_DIR
+    """The configured model, else the one promoted by `monitor model retrain`, else the shipped one."""
+    if settings.classifier.model_path:
+        return Path(settings.classifier.model_path)
+    from monitor.storage.model_versions import promoted_dir
+
+    return promoted_dir(Path(settings.data_dir)) or art.MODEL_DIR
 
 
 def load_from(directory: Path, threshold: float | None = None) -> Classifier:
