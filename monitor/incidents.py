@@ -114,8 +114,15 @@ def similarity(a: str, b: str) -> float:
     return dot / (na * nb) if na and nb else 0.0
 
 
-def _ancestors(gaz: Gazetteer, key: str) -> set[str]:
-    """Every place that contains ``key``: parents, its city, province and country."""
+def _ancestors(gaz: Gazetteer, key: str) -> frozenset[str]:
+    """Every place that contains ``key``: parents, its city, province and country (cached per key)."""
+    cache = _ANCESTORS.setdefault(id(gaz), {})
+    if key in cache:
+        return cache[key]
+    province_keys = _PROVINCE_KEYS.get(id(gaz))
+    if province_keys is None:
+        province_keys = {p.name: k for k, p in gaz.by_key.items() if p.precision == "province"}
+        _PROVINCE_KEYS[id(gaz)] = province_keys
     out: set[str] = set()
     place = gaz.by_key.get(key)
     seen = 0
@@ -126,13 +133,17 @@ def _ancestors(gaz: Gazetteer, key: str) -> set[str]:
         if place.city_key and place.city_key != place.key:
             out.add(place.city_key)
         out.add(place.country.lower())
-        if place.province:
-            out |= {
-                k for k, p in gaz.by_key.items() if p.precision == "province" and p.name == place.province
-            }
+        if place.province and place.province in province_keys:
+            out.add(province_keys[place.province])
         place = gaz.by_key.get(place.parent_key) if place.parent_key else None
     out.discard(key)
-    return out
+    cache[key] = frozenset(out)
+    return cache[key]
+
+
+# Per gazetteer (there is one per process): answers that never change, computed once.
+_ANCESTORS: dict[int, dict[str, frozenset[str]]] = {}
+_PROVINCE_KEYS: dict[int, dict[str, str]] = {}
 
 
 def places_compatible(a: str | None, b: str | None, gaz: Gazetteer | None = None) -> bool:

@@ -194,7 +194,7 @@ def test_an_incredible_jump_is_not_taken() -> None:
 
 @pytest.fixture(scope="module")
 def written_reports() -> list[grouping.Report]:
-    return evaluate.grouping_reports(evaluate.read_jsonl(GROUPING))
+    return evaluate.grouping_reports([i for i in evaluate.read_jsonl(GROUPING) if i["part"] == "tuning"])
 
 
 def test_grouping_is_deterministic_for_the_same_input_order(written_reports: list[grouping.Report]) -> None:
@@ -205,12 +205,15 @@ def test_grouping_is_deterministic_for_the_same_input_order(written_reports: lis
 
 
 def test_grouping_quality_on_our_written_clusters() -> None:
-    """Measured 100% pairwise precision and recall (bench/extraction_accuracy.py); floors just below."""
-    result = evaluate.score_grouping(evaluate.read_jsonl(GROUPING))
-    assert result.articles >= 45
-    assert result.precision >= 0.95
-    assert result.recall >= 0.95
-    assert result.tallies_ok == result.tallies
+    """Measured (bench/extraction_accuracy.py): tuning part 100% pairwise precision and recall; the part
+    written after tuning and never tuned on, 81.8% precision and 90.0% recall. Floors a little below."""
+    items = evaluate.read_jsonl(GROUPING)
+    tuning = evaluate.score_grouping([i for i in items if i["part"] == "tuning"])
+    held = evaluate.score_grouping([i for i in items if i["part"] == "held"])
+    assert tuning.articles >= 45 and held.articles >= 20
+    assert tuning.precision >= 0.95 and tuning.recall >= 0.95
+    assert held.precision >= 0.75 and held.recall >= 0.85
+    assert tuning.tallies_ok == tuning.tallies and held.tallies_ok == held.tallies
 
 
 # --- storage and the job -----------------------------------------------------------------------------------
