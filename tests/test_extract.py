@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from monitor.extract import extract
 from monitor.extract.dates import incident_date
@@ -306,3 +308,11 @@ def test_event_weekday_beats_the_reporting_day() -> None:
         PUB,
     )
     assert facts.incident_date == dt.date(2026, 11, 12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(max_size=400), st.text(max_size=80))
+def test_extract_never_fails_on_arbitrary_text(text: str, title: str) -> None:
+    facts = extract(text, title, PUB)
+    assert facts.deaths is None or facts.deaths >= 0
+    assert facts.place_precision in {None, "town", "city", "province", "country"}
