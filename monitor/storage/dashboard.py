@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -50,27 +49,37 @@ class Overview:
 
 
 def overview(session: Session) -> Overview:
-    def count(stmt: Any) -> int:
-        return int(session.scalar(stmt) or 0)
-
+    """One aggregate query per table (conditional counts), not one query per number."""
+    articles, flagged, queued = session.execute(
+        select(
+            func.count(),
+            func.count().filter(Article.flagged.is_(True)),
+            func.count().filter(Article.classified_at.is_(None)),
+        ).select_from(Article)
+    ).one()
+    feeds, failing = session.execute(
+        select(func.count(), func.count().filter(Feed.consecutive_failures > 0)).select_from(Feed)
+    ).one()
+    pending, dead = session.execute(
+        select(
+            func.count().filter(AlertDelivery.status.in_(("pending", "sending"))),
+            func.count().filter(AlertDelivery.status == "dead"),
+        ).select_from(AlertDelivery)
+    ).one()
+    incidents = session.scalar(select(func.count()).select_from(Incident).where(Incident.status == "active"))
+    open_spikes = session.scalar(
+        select(func.count()).select_from(SpikeEpisode).where(SpikeEpisode.status == "open")
+    )
     return Overview(
-        feeds=count(select(func.count()).select_from(Feed)),
-        feeds_failing=count(select(func.count()).select_from(Feed).where(Feed.consecutive_failures > 0)),
-        articles=count(select(func.count()).select_from(Article)),
-        flagged=count(select(func.count()).select_from(Article).where(Article.flagged.is_(True))),
-        queued=count(select(func.count()).select_from(Article).where(Article.classified_at.is_(None))),
-        incidents=count(select(func.count()).select_from(Incident).where(Incident.status == "active")),
-        open_spikes=count(
-            select(func.count()).select_from(SpikeEpisode).where(SpikeEpisode.status == "open")
-        ),
-        pending_alerts=count(
-            select(func.count())
-            .select_from(AlertDelivery)
-            .where(AlertDelivery.status.in_(("pending", "sending")))
-        ),
-        dead_alerts=count(
-            select(func.count()).select_from(AlertDelivery).where(AlertDelivery.status == "dead")
-        ),
+        feeds=int(feeds),
+        feeds_failing=int(failing),
+        articles=int(articles),
+        flagged=int(flagged),
+        queued=int(queued),
+        incidents=int(incidents or 0),
+        open_spikes=int(open_spikes or 0),
+        pending_alerts=int(pending),
+        dead_alerts=int(dead),
     )
 
 
