@@ -89,7 +89,7 @@ def seed_and_enqueue(db: Database, settings: Settings, n: int, now: dt.datetime,
             incident = Incident(
                 title=f"Shooting in {town}",
                 occurred_on=now.date(),
-                place_key=f"karachi/{town}",
+                place_key=f"pk/karachi/{town}",
                 place_name=town,
                 city="Karachi",
                 deaths=1,
@@ -109,7 +109,7 @@ def seed_and_enqueue(db: Database, settings: Settings, n: int, now: dt.datetime,
                 )
             )
             episode = SpikeEpisode(
-                series_key=f"town:karachi/{town}",
+                series_key=f"town:pk/karachi/{town}",
                 series_label=town,
                 started_on=now.date(),
                 last_alarm_on=now.date(),

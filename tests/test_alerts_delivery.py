@@ -16,6 +16,7 @@ from sqlalchemy import select
 from monitor.alerts import outbox, rules
 from monitor.alerts.delivery import Summary, deliver_due
 from monitor.alerts.email import SmtpSender
+from monitor.alerts.slack import SlackSender
 from monitor.config import Settings
 from monitor.errors import PermanentDeliveryError
 from monitor.storage.db import Database
@@ -325,3 +326,29 @@ def test_delivery_on_both_databases(db: Database, build: Build, http_server: Loc
     assert run(db, settings, NOW + LATER).sent == 1
     assert run(db, settings, NOW + 2 * LATER).results == []
     assert len(seen) == 2
+
+
+def test_server_hanging_after_data_is_a_timeout_then_retried(
+    sqlite_db: Database, smtp: LocalSMTPServer, build: Build
+) -> None:
+    settings = build(sqlite_db, smtp, slack=False, MONITOR_EMAIL__TIMEOUT_SECONDS="0.5")
+    smtp.hang_after_data = 2.0
+    spike(sqlite_db, settings)
+    summary = run(sqlite_db, settings)
+    assert summary.retried == 1 and "timed out" in summary.results[0].answer
+    smtp.hang_after_data = 0.0
+    assert run(sqlite_db, settings, NOW + LATER).sent == 1
+
+
+def test_slack_is_paced_at_min_interval(
+    sqlite_db: Database, build: Build, http_server: LocalHTTPServer
+) -> None:
+    ok_hook(http_server)
+    settings = build(sqlite_db, MONITOR_SLACK__MIN_INTERVAL_SECONDS="1")
+    clock = iter([100.0, 100.2, 100.2, 101.5, 101.5])  # a clock we drive, and the sleeps it asks for
+    slept: list[float] = []
+    sender = SlackSender(settings.slack, sleep=slept.append, clock=lambda: next(clock))
+    for _ in range(3):
+        assert sender.send({"text": "x"}, NOW) == "HTTP 200 ok"
+    assert [round(s, 2) for s in slept] == [0.8]  # 0.2 s after the first post; 1.3 s after the second
+    assert len(http_server.hits(HOOK)) == 3

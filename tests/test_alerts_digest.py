@@ -45,7 +45,7 @@ def seed_week(db: Database) -> None:
         s.add(user)
         s.add(
             SpikeEpisode(
-                series_key="city:karachi",
+                series_key="city:pk/karachi",
                 series_label="Karachi",
                 started_on=monday + dt.timedelta(days=2),
                 last_alarm_on=monday + dt.timedelta(days=2),

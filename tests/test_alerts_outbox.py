@@ -4,7 +4,7 @@ and the alert living or dying with the caller's transaction."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 from sqlalchemy import func, select
@@ -28,6 +28,19 @@ def cfg(make_settings: Callable[..., Settings], db_url: str) -> Settings:
     return make_settings(env={"MONITOR_DATABASE_URL": db_url, **ENV})
 
 
+@pytest.fixture
+def lite_db(sqlite_url: str) -> Iterator[Database]:
+    """SQLite only, for rules whose SQL is the same on both backends (keeps the suite fast)."""
+    database = Database(sqlite_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def lite_cfg(make_settings: Callable[..., Settings], sqlite_url: str) -> Settings:
+    return make_settings(env={"MONITOR_DATABASE_URL": sqlite_url, **ENV})
+
+
 def counts(db: Database) -> tuple[int, int]:
     with db.reader() as s:
         return (
@@ -42,7 +55,7 @@ def test_start_writes_one_alert_and_a_delivery_per_recipient_and_channel(db: Dat
         change = Change(episode.id, episode.series_key, "start", 1, 5, 1.2)
         alert = outbox.enqueue_spike_alert(s, change, cfg, NOW)
         assert alert is not None
-        assert alert.key == f"spike:city:karachi:{episode.started_on.isoformat()}:1"
+        assert alert.key == f"spike:city:pk/karachi:{episode.started_on.isoformat()}:1"
         assert alert.kind == "spike_start"
         assert alert.payload["incident_total"] == 2
         outlets = {a["outlet"] for i in alert.payload["incidents"] for a in i["articles"]}
@@ -60,52 +73,59 @@ def test_start_writes_one_alert_and_a_delivery_per_recipient_and_channel(db: Dat
     assert counts(db) == (1, 3)
 
 
-def test_alert_is_part_of_the_callers_transaction(db: Database, cfg: Settings) -> None:
-    with db.transaction() as s:
+def test_alert_is_part_of_the_callers_transaction(lite_db: Database, lite_cfg: Settings) -> None:
+    with lite_db.transaction() as s:
         episode = seed_wave(s)
         episode_id = episode.id
-    with pytest.raises(RuntimeError), db.transaction() as s:
-        outbox.enqueue_spike_alert(s, Change(episode_id, "city:karachi", "start", 1, 5, 1.2), cfg, NOW)
+    with pytest.raises(RuntimeError), lite_db.transaction() as s:
+        outbox.enqueue_spike_alert(
+            s, Change(episode_id, "city:pk/karachi", "start", 1, 5, 1.2), lite_cfg, NOW
+        )
         raise RuntimeError("the spike decision failed after the alert was written")
-    assert counts(db) == (0, 0)
+    assert counts(lite_db) == (0, 0)
 
 
 def test_growth_end_and_repeat_interval(db: Database, cfg: Settings) -> None:
     with db.transaction() as s:
         episode = seed_wave(s)
         eid = episode.id
-        assert outbox.enqueue_spike_alert(s, Change(eid, "city:karachi", "start", 1, 5, 1.2), cfg, NOW)
-        assert outbox.enqueue_spike_alert(s, Change(eid, "city:karachi", "end", 1, 5, 1.2), cfg, NOW) is None
-        grown = outbox.enqueue_spike_alert(s, Change(eid, "city:karachi", "growth", 2, 9, 1.2), cfg, NOW)
+        assert outbox.enqueue_spike_alert(s, Change(eid, "city:pk/karachi", "start", 1, 5, 1.2), cfg, NOW)
+        assert (
+            outbox.enqueue_spike_alert(s, Change(eid, "city:pk/karachi", "end", 1, 5, 1.2), cfg, NOW) is None
+        )
+        grown = outbox.enqueue_spike_alert(s, Change(eid, "city:pk/karachi", "growth", 2, 9, 1.2), cfg, NOW)
         assert grown is not None and grown.kind == "spike_growth" and grown.key.endswith(":2")
         # Same level, new content (another incident), one hour later: too soon (repeat interval 24 h).
         feed = add_feed(s, "https://feeds.example.org/geo", "Geo (test)")
         add_incident(s, "Another shooting in Lyari", episode.started_on, feeds=[feed])
         later = NOW + dt.timedelta(hours=1)
         assert (
-            outbox.enqueue_spike_alert(s, Change(eid, "city:karachi", "growth", 2, 10, 1.2), cfg, later)
+            outbox.enqueue_spike_alert(s, Change(eid, "city:pk/karachi", "growth", 2, 10, 1.2), cfg, later)
             is None
         )
         # After the repeat interval the changed content is alerted once, under a derived key.
         much_later = NOW + dt.timedelta(hours=25)
         update = outbox.enqueue_spike_alert(
-            s, Change(eid, "city:karachi", "growth", 2, 10, 1.2), cfg, much_later
+            s, Change(eid, "city:pk/karachi", "growth", 2, 10, 1.2), cfg, much_later
         )
         assert update is not None and update.key.startswith(grown.key + ":")
         assert (
-            outbox.enqueue_spike_alert(s, Change(eid, "city:karachi", "growth", 2, 10, 1.2), cfg, much_later)
+            outbox.enqueue_spike_alert(
+                s, Change(eid, "city:pk/karachi", "growth", 2, 10, 1.2), cfg, much_later
+            )
             is None
         )
         # Unchanged content never repeats, whatever the time.
         far = NOW + dt.timedelta(days=5)
         assert (
-            outbox.enqueue_spike_alert(s, Change(eid, "city:karachi", "growth", 2, 10, 1.2), cfg, far) is None
+            outbox.enqueue_spike_alert(s, Change(eid, "city:pk/karachi", "growth", 2, 10, 1.2), cfg, far)
+            is None
         )
     assert counts(db) == (3, 9)
 
 
-def test_silenced_alert_is_kept_and_visible(db: Database, cfg: Settings) -> None:
-    with db.transaction() as s:
+def test_silenced_alert_is_kept_and_visible(lite_db: Database, lite_cfg: Settings) -> None:
+    with lite_db.transaction() as s:
         episode = seed_wave(s)
         s.add(
             Silence(
@@ -118,34 +138,36 @@ def test_silenced_alert_is_kept_and_visible(db: Database, cfg: Settings) -> None
         )
         s.add(Silence(field="keyword", value="lyari", until=NOW + dt.timedelta(days=1), created_at=NOW))
         alert = outbox.enqueue_spike_alert(
-            s, Change(episode.id, "city:karachi", "start", 1, 5, 1.2), cfg, NOW
+            s, Change(episode.id, "city:pk/karachi", "start", 1, 5, 1.2), lite_cfg, NOW
         )
         assert alert is not None
-    with db.reader() as s:
+    with lite_db.reader() as s:
         rows = s.scalars(select(AlertDelivery)).all()
         assert len(rows) == 3 and {r.status for r in rows} == {"silenced"}
         assert all("place='Karachi'" in (r.last_error or "") for r in rows)
 
 
-def test_expired_silence_does_not_mute(db: Database, cfg: Settings) -> None:
-    with db.transaction() as s:
+def test_expired_silence_does_not_mute(lite_db: Database, lite_cfg: Settings) -> None:
+    with lite_db.transaction() as s:
         episode = seed_wave(s)
         s.add(Silence(field="place", value="karachi", until=NOW - dt.timedelta(minutes=1), created_at=NOW))
-        outbox.enqueue_spike_alert(s, Change(episode.id, "city:karachi", "start", 1, 5, 1.2), cfg, NOW)
-    with db.reader() as s:
+        outbox.enqueue_spike_alert(
+            s, Change(episode.id, "city:pk/karachi", "start", 1, 5, 1.2), lite_cfg, NOW
+        )
+    with lite_db.reader() as s:
         assert {r.status for r in s.scalars(select(AlertDelivery))} == {"pending"}
 
 
 def test_no_channel_configured_still_records_the_alert(
-    db: Database, make_settings: Callable[..., Settings], db_url: str
+    lite_db: Database, make_settings: Callable[..., Settings], sqlite_url: str
 ) -> None:
-    bare = make_settings(env={"MONITOR_DATABASE_URL": db_url})
-    with db.transaction() as s:
+    bare = make_settings(env={"MONITOR_DATABASE_URL": sqlite_url})
+    with lite_db.transaction() as s:
         episode = seed_wave(s)
         assert outbox.enqueue_spike_alert(
-            s, Change(episode.id, "city:karachi", "start", 1, 5, 1.2), bare, NOW
+            s, Change(episode.id, "city:pk/karachi", "start", 1, 5, 1.2), bare, NOW
         )
-    assert counts(db) == (1, 0)
+    assert counts(lite_db) == (1, 0)
 
 
 def test_digest_and_test_alerts(db: Database, cfg: Settings) -> None:

@@ -27,7 +27,7 @@ def payload(
 ) -> dict[str, Any]:
     return {
         "kind": "spike_start",
-        "series_key": "city:karachi",
+        "series_key": "city:pk/karachi",
         "series_label": label,
         "started_on": "2026-11-19",
         "level": 1,
@@ -49,7 +49,7 @@ def payload(
                 ],
             }
         ],
-        "thread_key": "spike:city:karachi:2026-11-19:1",
+        "thread_key": "spike:city:pk/karachi:2026-11-19:1",
     }
 
 
@@ -64,7 +64,7 @@ def test_crlf_in_a_title_cannot_inject_headers() -> None:
     assert "\r" not in rendered.subject and "\n" not in rendered.subject
     msg = build_message(
         rendered,
-        key="spike:city:karachi:2026-11-19:1",
+        key="spike:city:pk/karachi:2026-11-19:1",
         sender="m@example.org",
         recipient="a@example.org",
         now=NOW,
@@ -79,19 +79,19 @@ def test_crlf_in_a_title_cannot_inject_headers() -> None:
 
 def test_message_headers_and_parts() -> None:
     rendered = render.render_spike(payload(), "http://127.0.0.1:8080")
-    key = "spike:city:karachi:2026-11-19:2"
+    key = "spike:city:pk/karachi:2026-11-19:2"
     msg = build_message(
         rendered,
         key=key,
         sender="m@example.org",
         recipient="a@example.org",
         now=NOW,
-        thread_key="spike:city:karachi:2026-11-19:1",
+        thread_key="spike:city:pk/karachi:2026-11-19:1",
     )
     parsed = parse(msg.as_bytes())
     assert parsed["Auto-Submitted"] == "auto-generated"
     assert parsed["Message-ID"] == rules.message_id(key, "m@example.org")
-    assert parsed["In-Reply-To"] == rules.message_id("spike:city:karachi:2026-11-19:1", "m@example.org")
+    assert parsed["In-Reply-To"] == rules.message_id("spike:city:pk/karachi:2026-11-19:1", "m@example.org")
     assert parsed["Date"] is not None
     assert parsed.get_content_type() == "multipart/alternative"
     assert [p.get_content_type() for p in parsed.iter_parts()] == ["text/plain", "text/html"]

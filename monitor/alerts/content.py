@@ -2,14 +2,13 @@
 and links. Takes a Session, never commits; returns plain JSON-ready dicts (they become the payload).
 
 Which incidents belong to an episode: the ids the spike detector stored in ``spike_episodes.details``
-(``incident_ids``) when it did, else the active incidents of the episode's days that fall in its series
-("all", "city:<city>", "town:<city>/<town>", compared case- and space-insensitively).
+(``incident_ids``) when it did, else the active incidents of the episode's days that count in its series
+(``monitor.storage.incidents.series_keys``: "all", "city:pk/karachi", "town:pk/karachi/orangi-town").
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections import defaultdict
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,30 +16,19 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from monitor.storage.incidents import series_keys
 from monitor.storage.models import Article, ArticleFeed, Feed, Incident, SpikeEpisode
 
 MAX_INCIDENTS = 50
 MAX_ARTICLES = 5
 
 
-def _slug(value: str | None) -> str:
-    return re.sub(r"[\s_-]+", "-", (value or "").strip().lower())
-
-
 def in_series(incident: Incident, series_key: str) -> bool:
-    kind, _, rest = series_key.partition(":")
-    if kind in ("all", ""):
-        return True
-    if kind == "city":
-        return _slug(incident.city) == _slug(rest) or _slug(incident.place_key).split("/")[0] == _slug(rest)
-    if kind == "town":
-        city, _, town = rest.partition("/")
-        key = _slug(incident.place_key)
-        return key == _slug(rest) or (
-            _slug(incident.city) in ("", _slug(city))
-            and (_slug(incident.place_name) == _slug(town) or key.endswith("/" + _slug(town)))
-        )
-    return _slug(incident.place_key) == _slug(rest) or _slug(incident.place_name) == _slug(rest)
+    """Does the incident count in this series? The same rule as the daily counts the detector reads."""
+    level = series_key.partition(":")[0] or "all"
+    if level not in ("all", "city", "town"):
+        return False
+    return series_key in series_keys(incident.place_key, incident.place_precision, level)
 
 
 def episode_incidents(session: Session, episode: SpikeEpisode, now: dt.datetime) -> list[Incident]:

@@ -69,7 +69,7 @@ def facts_from_payload(payload: Mapping[str, Any]) -> AlertFacts:
     series_key = str(payload.get("series_key") or "")
     label = str(payload.get("series_label") or "")
     places = [series_key, label]
-    # "town:karachi/lyari" names karachi and lyari; "city:karachi" names karachi.
+    # "town:pk/karachi/lyari" names pk, karachi and lyari; "city:pk/karachi" names pk and karachi.
     tail = series_key.partition(":")[2]
     places += [part for part in tail.split("/") if part]
     incidents = payload.get("incidents") or []

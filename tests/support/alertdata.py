@@ -51,7 +51,7 @@ def add_incident(
     incident = Incident(
         title=title,
         occurred_on=day,
-        place_key=f"karachi/{place.lower()}",
+        place_key=f"pk/karachi/{place.lower()}",
         place_name=place,
         place_precision="town",
         city=city,
@@ -91,7 +91,7 @@ def add_incident(
 
 
 def add_episode(
-    s: Session, series_key: str = "city:karachi", label: str = "Karachi", started_on: dt.date | None = None
+    s: Session, series_key: str = "city:pk/karachi", label: str = "Karachi", started_on: dt.date | None = None
 ) -> SpikeEpisode:
     start = started_on or NOW.date() - dt.timedelta(days=1)
     episode = SpikeEpisode(

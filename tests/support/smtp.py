@@ -8,6 +8,7 @@ TLS, AUTH, scripted failures, and stop/start on the same port ("SMTP down, then 
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import socket
@@ -57,6 +58,8 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.owner.hang_after_data:
+            await asyncio.sleep(self.owner.hang_after_data)  # the client's timeout ends it first
         with self.owner.lock:
             if self.owner.data_failures:
                 return self.owner.data_failures.pop(0)
@@ -92,6 +95,8 @@ class LocalSMTPServer:
         self.messages: list[Received] = []
         self.data_failures: list[str] = []
         self.rcpt_failures: list[str] = []
+        #: Seconds to sit on the message after DATA before answering (a server that hangs).
+        self.hang_after_data = 0.0
         self.ca = trustme.CA()
         self._cert = self.ca.issue_cert("127.0.0.1", "localhost")
         self._controller: Controller | None = None
