@@ -45,8 +45,8 @@ MINIMUMS: dict[str, dict[str, int]] = {
         "followup": 240,
         "policy": 185,
     },
-    "positive.jsonl": {"positive": 1400},
-    "attempt_nonviolent.jsonl": {"attempt": 275, "nonviolent": 470},
+    "positive.jsonl": {"positive": 1550},
+    "attempt_nonviolent.jsonl": {"attempt": 345, "nonviolent": 565},
 }
 
 
