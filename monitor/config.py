@@ -155,6 +155,18 @@ class WebSettings(_Section):
     secret_key: SecretStr | None = None
 
 
+class SchedulerSettings(_Section):
+    """`monitor run`: the lease that keeps one active scheduler per database, and job time limits."""
+
+    #: A holder that stops renewing loses the lease after this long; a standby then takes over.
+    lease_seconds: float = Field(default=30.0, ge=1)
+    #: How often the holder renews the lease and a standby checks it; well under ``lease_seconds``.
+    heartbeat_seconds: float = Field(default=5.0, gt=0)
+    poll_time_limit_minutes: float = Field(default=10.0, gt=0)
+    #: After a job's time limit it is asked to stop (SIGTERM), then killed after this grace.
+    kill_grace_seconds: float = Field(default=10.0, gt=0)
+
+
 class FeedSpec(_Section):
     url: str
     title: str = ""
@@ -185,6 +197,7 @@ class Settings(_Section):
     slack: SlackSettings = SlackSettings()
     digest: DigestSettings = DigestSettings()
     web: WebSettings = WebSettings()
+    scheduler: SchedulerSettings = SchedulerSettings()
     feeds: tuple[FeedSpec, ...] = ()
     #: Non-fatal problems found while loading (skipped feed entries), for `config check` and the logs.
     problems: tuple[str, ...] = ()

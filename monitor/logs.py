@@ -43,5 +43,11 @@ def setup_logging(level: str = "INFO", *, json_lines: bool | None = None) -> Non
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     # Libraries that are chatty at INFO.
-    for name in ("httpx", "httpcore", "apscheduler.executors.default", "alembic.runtime.migration"):
+    for name in (
+        "httpx",
+        "httpcore",
+        "apscheduler.executors.default",
+        "alembic.runtime.migration",
+        "alembic.runtime.plugins",
+    ):
         logging.getLogger(name).setLevel(logging.WARNING)

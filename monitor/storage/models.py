@@ -362,6 +362,23 @@ class SchedulerLease(Base):
     expires_at: Mapped[dt.datetime]
 
 
+class JobRun(Base):
+    """One run of a scheduled job: who ran it, when, and how it ended (ok, error, overrun, cancelled)."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (Index("ix_job_runs_job_started", "job", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job: Mapped[str] = mapped_column(String(64))
+    holder: Mapped[str] = mapped_column(String(256))  # the scheduler (host:pid:token) that ran it
+    started_at: Mapped[dt.datetime]
+    deadline_at: Mapped[dt.datetime]
+    finished_at: Mapped[dt.datetime | None]
+    #: running, ok, error, overrun (stopped at its time limit), cancelled (lease lost)
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    message: Mapped[str | None] = mapped_column(Text)
+
+
 class ModelVersion(Base):
     """Classifier versions trained here, their metrics, and which one is promoted."""
 
