@@ -57,7 +57,7 @@ def fast_settings(make_settings: Callable[..., Settings], sqlite_url: str, tmp_p
     )
 
 
-def wait_for(predicate: Callable[[], object], timeout: float = 20.0, what: str = "condition") -> None:
+def wait_for(predicate: Callable[[], object], timeout: float = 60.0, what: str = "condition") -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
@@ -216,15 +216,15 @@ def test_two_processes_one_active_standby_takes_over_after_sigterm(
         second = _start(env, tmp_path / "second.log")
         refused = _start(env, tmp_path / "refused.log", "--no-wait")
         wait_for(lambda: b"standby" in (tmp_path / "second.log").read_bytes(), what="the second to stand by")
-        assert refused.wait(30) == 3
+        assert refused.wait(60) == 3
         assert b"another scheduler is active" in (tmp_path / "refused.log").read_bytes()
         assert _runs_by(db, second) == []
 
         first.send_signal(signal.SIGTERM)
-        assert first.wait(30) == 0
+        assert first.wait(60) == 0
         wait_for(lambda: any(r.status == "ok" for r in _runs_by(db, second)), what="a run of the second")
         second.send_signal(signal.SIGTERM)
-        assert second.wait(30) == 0
+        assert second.wait(60) == 0
     finally:
         for proc in (first, second):
             if proc is not None and proc.poll() is None:
