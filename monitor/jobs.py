@@ -11,7 +11,8 @@ Triggers are in UTC (:func:`every`, :func:`cron`); a job with a local-time sched
 passes its own ``timezone`` to :func:`cron`.
 
 This module only lists jobs and holds the thin job functions; the work lives in the pipeline, alert and
-digest modules, and the running in ``monitor.scheduler``.
+digest modules, and the running in ``monitor.scheduler``. Job modules are imported in the job process
+(keep imports of heavy modules inside the job function so `monitor run` itself starts fast).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor.config import Settings
+from monitor.errors import ModelError
 from monitor.storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -77,13 +79,30 @@ def time_left(now: dt.datetime) -> float | None:
 
 
 def poll_job(settings: Settings, db: Database, now: dt.datetime) -> None:
-    """Poll the feeds that are due (each feed decides its own next poll time)."""
+    """Poll the feeds that are due (each feed's next poll time is decided by the pipeline)."""
+    from monitor.pipeline import Poller
+
+    classifier = None
     try:
-        poll_due = importlib.import_module("monitor.pipeline").poll_due
-    except (ImportError, AttributeError):
-        log.warning("polling is unavailable: monitor.pipeline.poll_due is not part of this version yet")
-        return
-    poll_due(settings, db, now)
+        classifier = importlib.import_module("monitor.classify").load_classifier(settings)
+    except (ImportError, ModelError) as exc:
+        log.warning("classifier unavailable, new articles stay queued: %s", exc)
+    summary = Poller(settings, db, classifier=classifier).run_once()
+    log.info(
+        "poll round: %d feeds, %d new articles, %d failed",
+        summary.feeds,
+        summary.new_articles,
+        summary.failed,
+        extra={
+            "feeds": summary.feeds,
+            "ok": summary.ok,
+            "not_modified": summary.not_modified,
+            "failed": summary.failed,
+            "new_articles": summary.new_articles,
+            "updated_articles": summary.updated_articles,
+            "seconds": round(summary.duration_seconds, 3),
+        },
+    )
 
 
 # --- the list -------------------------------------------------------------------------------------------

@@ -58,6 +58,8 @@ _PRELOAD = [
     "monitor.jobs",
     "monitor.scheduler",
     "monitor.storage.models",
+    "monitor.pipeline",
+    "monitor.classify",
     "sqlalchemy.dialects.sqlite.pysqlite",
     "sqlalchemy.dialects.postgresql.psycopg",
 ]

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 
 from monitor.config import Settings
 from monitor.jobs import Job, every
@@ -27,7 +27,8 @@ from monitor.lease import Lease
 from monitor.scheduler import Service
 from monitor.storage import jobruns
 from monitor.storage.db import Database
-from monitor.storage.models import Feed, SchedulerLease
+from monitor.storage.models import Article, ArticleFeed, Feed, SchedulerLease
+from tests.support.httpserver import LocalHTTPServer, Reply
 from tests.support.jobs import failing_job, hanging_job, short_job
 from tests.support.jobs import notes as _notes
 
@@ -173,9 +174,17 @@ def _alive(pid: int) -> bool:
 # --- two real `monitor run` processes ---------------------------------------------------------------------
 
 
-def _env(db_url: str, tmp_path: Path) -> dict[str, str]:
+FEED = b"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Local desk</title><link>http://127.0.0.1/</link>
+<item><title>Council meets on water supply</title><link>http://127.0.0.1/news/1</link><guid>n1</guid>
+<description>The city council met on Saturday.</description>
+<pubDate>Sat, 21 Nov 2026 10:00:00 GMT</pubDate></item>
+</channel></rss>"""
+
+
+def _env(db_url: str, tmp_path: Path, feed_url: str = "") -> dict[str, str]:
     config = tmp_path / "monitor.toml"
-    config.write_text("", encoding="utf-8")
+    config.write_text(f'[[feeds]]\nurl = "{feed_url}"\n' if feed_url else "", encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}
     env.update(
         {
@@ -185,6 +194,7 @@ def _env(db_url: str, tmp_path: Path) -> dict[str, str]:
             "MONITOR_POLLING__INTERVAL_MINUTES": "0.01",
             "MONITOR_SCHEDULER__LEASE_SECONDS": "2",
             "MONITOR_SCHEDULER__HEARTBEAT_SECONDS": "0.3",
+            "MONITOR_ALLOW_PRIVATE_NETWORKS": "true",
         }
     )
     return env
@@ -206,9 +216,11 @@ def _runs_by(db: Database, proc: subprocess.Popen[bytes]) -> list[jobruns.JobRun
 
 
 def test_two_processes_one_active_standby_takes_over_after_sigterm(
-    db_url: str, db: Database, tmp_path: Path
+    db_url: str, db: Database, tmp_path: Path, http_server: LocalHTTPServer
 ) -> None:
-    env = _env(db_url, tmp_path)
+    rss = Reply(body=FEED, headers={"Content-Type": "application/rss+xml"})
+    feed_url = http_server.route("/feed.xml", rss)
+    env = _env(db_url, tmp_path, feed_url)
     first = _start(env, tmp_path / "first.log")
     second: subprocess.Popen[bytes] | None = None
     try:
@@ -238,6 +250,11 @@ def test_two_processes_one_active_standby_takes_over_after_sigterm(
     assert len(first_runs) + len(second_runs) == len(runs)
     assert max(r.finished_at for r in first_runs if r.finished_at) <= min(r.started_at for r in second_runs)
     assert b"scheduler lease released" in (tmp_path / "first.log").read_bytes()
+    # The poll job really polled the config feed, and the story is stored once however often it ran.
+    assert http_server.hits("/feed.xml")
+    with db.reader() as s:
+        assert s.scalars(select(Article.title)).all() == ["Council meets on water supply"]
+        assert s.scalar(select(func.count()).select_from(ArticleFeed)) == 1
 
 
 def test_run_refuses_an_unmigrated_database(tmp_path: Path) -> None:
