@@ -269,39 +269,11 @@ def _print_report(r: dict[str, Any]) -> None:
 @pass_app
 def model_reclassify(app: AppContext, include_all: bool, batch_size: int) -> None:
     """Score queued articles and those scored by another model version (one transaction per batch)."""
-    from monitor.classify import load_classifier
-    from monitor.storage.verdicts import needing_verdict, save_verdict
+    from monitor.stages import classify_pending
 
-    classifier = load_classifier(app.settings)
-    db = app.database()
-    after_id, done, flagged = 0, 0, 0
-    while True:
-        with db.transaction() as session:
-            batch = needing_verdict(
-                session,
-                version=classifier.version,
-                include_all=include_all,
-                after_id=after_id,
-                limit=batch_size,
-            )
-            if not batch:
-                break
-            now = dt.datetime.now(dt.UTC)
-            verdicts = classifier.classify([(a.title, a.summary) for a in batch])
-            for article, verdict in zip(batch, verdicts, strict=True):
-                save_verdict(
-                    session,
-                    article.id,
-                    score=verdict.score,
-                    flagged=verdict.flagged,
-                    reasons=verdict.reasons,
-                    model_version=verdict.model_version,
-                    now=now,
-                )
-                flagged += verdict.flagged
-            after_id = batch[-1].id
-            done += len(batch)
-    click.echo(f"reclassified {done} article(s) with model {classifier.version}; {flagged} flagged")
+    summary = classify_pending(app.settings, app.database(), include_all=include_all, batch_size=batch_size)
+    done, flagged, version = summary.classified, summary.flagged, summary.model_version
+    click.echo(f"reclassified {done} article(s) with model {version}; {flagged} flagged")
 
 
 @model_group.command("info")
