@@ -9,9 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from monitor.decide import Known, KnownArticle, Plan, entry_keys, lookup_keys, title_key
@@ -127,7 +127,9 @@ def apply_plan(
             values = _article_values(action.entry, now, verdicts.get(id(action)))
             values.update(canonical_url=action.entry.canonical_url, first_seen_at=now)
             rows.append(values)
-        result = session.execute(insert(Article).returning(Article.id, sort_by_parameter_order=True), rows)
+        # Core insert (not the ORM bulk path): one multi-row INSERT ... RETURNING per batch.
+        table = cast(Table, Article.__table__)
+        result = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
         new_ids = list(result.scalars().all())
     changed_rows = []
     for action in plan.changed:
@@ -170,7 +172,7 @@ def apply_plan(
                 }
             )
     if links:
-        session.execute(insert(ArticleFeed), links)
+        session.execute(insert(cast(Table, ArticleFeed.__table__)), links)
     if touched:
         session.execute(update(ArticleFeed), touched)
     return Applied(new_ids, [a.article_id for a in plan.changed if a.article_id is not None])
