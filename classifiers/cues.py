@@ -550,29 +550,31 @@ _CACHE: dict[str, int] = {}
 _CACHE_LIMIT = 500_000
 
 
-def _term_mask(term: str) -> int:
-    mask = _CACHE.get(term)
-    if mask is None:
-        mask = _EXACT.get(term, 0)
-        if any(ch.isdigit() for ch in term):
-            mask |= _EXACT.get(" ".join("<num>" if t.isdigit() else t for t in term.split(" ")), 0)
-        if " " not in term:
-            for prefix, bit in _PREFIXES:
-                if term.startswith(prefix):
-                    mask |= bit
-        if len(_CACHE) >= _CACHE_LIMIT:
-            _CACHE.clear()
-        _CACHE[term] = mask
+def _word_mask(word: str) -> int:
+    """Cues of one word (exact words and prefixes), memoised: words recur, the prefix scan is slow."""
+    mask = _EXACT.get(word, 0)
+    for prefix, bit in _PREFIXES:
+        if word.startswith(prefix):
+            mask |= bit
+    if len(_CACHE) >= _CACHE_LIMIT:
+        _CACHE.clear()
+    _CACHE[word] = mask
     return mask
 
 
 def cue_mask(terms: Iterable[str]) -> int:
     """The cues present among a text's word n-grams (1-3), as a bit mask."""
     mask = 0
-    cache = _CACHE
+    cache, exact = _CACHE, _EXACT
     for term in terms:
-        known = cache.get(term)
-        mask |= known if known is not None else _term_mask(term)
+        if " " in term:
+            # Phrases are exact; "<num>" stands for a number, and only ever as a phrase's first word.
+            mask |= exact.get(term, 0)
+            if term[0].isdigit():
+                mask |= exact.get(" ".join("<num>" if t.isdigit() else t for t in term.split(" ")), 0)
+        else:
+            known = cache.get(term)
+            mask |= known if known is not None else _word_mask(term)
     return mask
 
 
