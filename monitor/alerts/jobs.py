@@ -32,9 +32,9 @@ def deliver_job(settings: Settings, db: Database, now: dt.datetime) -> None:
 
 
 def digest_job(settings: Settings, db: Database, now: dt.datetime) -> None:
-    if not settings.digest.enabled:
-        return
     d = settings.digest
+    if not d.enabled or not settings.email.enabled or not (d.recipients or settings.email.recipients):
+        return  # nobody to send it to: leave the week open, so configuring email later still sends it
     week = week_due(now, d.weekday, d.time, d.timezone)
     if week is None:
         return

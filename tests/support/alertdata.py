@@ -28,7 +28,8 @@ class Change:
 
 
 def add_feed(s: Session, url: str, title: str, *, failures: int = 0) -> Feed:
-    feed = Feed(url=url, title=title, added_at=NOW, consecutive_failures=failures)
+    # Disabled: these example.org addresses must never be polled (tests talk to 127.0.0.1 only).
+    feed = Feed(url=url, title=title, added_at=NOW, consecutive_failures=failures, enabled=False)
     if failures:
         feed.last_error_message = "HTTP 503 from the server"
     s.add(feed)
