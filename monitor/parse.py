@@ -127,3 +127,16 @@ def parse_feed(data: bytes, url: str, now: dt.datetime, content_type: str = "") 
         bozo=bool(result.get("bozo")),
         warnings=warnings,
     )
+
+
+def parse_job(data: bytes, url: str, now: dt.datetime, content_type: str) -> ParsedFeed | tuple[str, str]:
+    """Run in a parse worker: a ParsedFeed, or (kind, message) for a ParseError.
+
+    Our exceptions carry keyword arguments that pickle cannot rebuild, and an unpicklable result
+    breaks the whole process pool, so errors cross the process boundary as plain tuples. It lives here,
+    not in the pipeline, so that a worker process imports only the parsing modules.
+    """
+    try:
+        return parse_feed(data, url, now, content_type)
+    except ParseError as exc:
+        return (exc.kind, exc.message)

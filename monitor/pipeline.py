@@ -43,7 +43,7 @@ from monitor import decide
 from monitor.config import Settings
 from monitor.errors import FeedError, FetchError, ParseError, RetryLaterError
 from monitor.fetch import Fetcher, FetchResult
-from monitor.parse import ParsedFeed, parse_feed
+from monitor.parse import ParsedFeed, parse_job
 from monitor.storage import articles as article_store
 from monitor.storage import polling as poll_store
 from monitor.storage.db import Database
@@ -110,18 +110,6 @@ class PollSummary:
 
 def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-def _parse_job(data: bytes, url: str, now: dt.datetime, content_type: str) -> ParsedFeed | tuple[str, str]:
-    """Run in a parse worker: a ParsedFeed, or (kind, message) for a ParseError.
-
-    Our exceptions carry keyword arguments that pickle cannot rebuild, and an unpicklable result
-    breaks the whole process pool, so errors cross the process boundary as plain tuples.
-    """
-    try:
-        return parse_feed(data, url, now, content_type)
-    except ParseError as exc:
-        return (exc.kind, exc.message)
 
 
 def parse_workers(settings: Settings) -> int:
@@ -243,7 +231,7 @@ class Poller:
         if self._pool is None:
             self._pool = self._start_pool()
         try:
-            parsed = await loop.run_in_executor(self._pool, _parse_job, *args)
+            parsed = await loop.run_in_executor(self._pool, parse_job, *args)
         except BrokenProcessPool as exc:
             # A worker died (killed, out of memory): start a fresh pool so the other feeds go on.
             log.error("parse worker died on %s; restarting the pool", result.url)
