@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 
 #: Scoring more than this many texts at once only costs memory.
 BATCH_SIZE = 512
+#: Only the start of a huge item is scored: the label is decided by the headline and lede, and a 10 MB
+#: "summary" must not cost seconds or gigabytes.
+MAX_CHARS = 20_000
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,7 @@ class Classifier:
         verdicts: list[Verdict] = []
         for start in range(0, len(items), BATCH_SIZE):
             chunk = items[start : start + BATCH_SIZE]
-            batch = self.scorer.run([document(title or "", text or "") for title, text in chunk])
+            batch = self.scorer.run([document(title or "", text or "")[:MAX_CHARS] for title, text in chunk])
             for row, score in enumerate(batch.scores.tolist()):
                 flagged = score >= self.threshold
                 verdicts.append(
@@ -65,7 +68,7 @@ class Classifier:
         """Scores only (no reasons), for evaluation over many texts."""
         out: list[float] = []
         for start in range(0, len(docs), BATCH_SIZE):
-            out.extend(self.scorer.score(docs[start : start + BATCH_SIZE]).tolist())
+            out.extend(self.scorer.score([d[:MAX_CHARS] for d in docs[start : start + BATCH_SIZE]]).tolist())
         return out
 
 

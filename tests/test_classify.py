@@ -188,3 +188,13 @@ def test_shipped_artifact_loads_and_separates(make_settings: Callable[..., Setti
     assert hit.flagged and not miss.flagged
     size = sum(p.stat().st_size for p in art.MODEL_DIR.iterdir())
     assert size < art.MAX_ARTIFACT_BYTES
+
+
+def test_huge_items_are_scored_from_their_start(trained: TrainResult) -> None:
+    classifier = load_from(trained.path)
+    lede = "Gunmen on a motorcycle shot dead a lawyer outside his office in Northgate. "
+    huge, plain = classifier.classify(
+        [("Lawyer shot dead", lede + "filler words " * 500_000), ("Lawyer shot dead", lede)]
+    )
+    assert huge.flagged and plain.flagged
+    assert classifier.scores(["x" * 5_000_000]) == classifier.scores(["x" * 20_000])
