@@ -16,7 +16,7 @@ WEAKNESSES = """\
 - Weakest source type on dev.jsonl: terse incident-database records of political violence from other
   decades and conflicts (misses and false alarms alike); `model_gaps.jsonl` was written for that
   register and helped, but the goals (F1 >= 0.93, violent false-positive rate <= 0.05 on real text) are
-  not met yet: see the dev figures below. More varied positives and same-register negatives (killings
+  not met yet: see the dev figures above. More varied positives and same-register negatives (killings
   by "insurgents", attacks on posts, bombings at a named person's home) are the next step.
 - English only. Urdu or mixed-language items are scored, but the score means little.
 - Scores are calibrated on out-of-fold scores of the team's corpus, i.e. on written text; on real news
