@@ -7,17 +7,22 @@
             outcome -> small batch written with other feeds' outcomes  (cheap path, no articles)
             continue
         parsed = parse.parse_feed(body)                   # in a worker process (parse_workers)
-        in ONE transaction for this feed (single writer thread):
+        queued for the single writer thread, which stores every feed waiting in its queue in one
+        transaction, each feed inside its OWN SAVEPOINT:
             known  = storage.load_known(entries)
             plan   = decide.plan_entries(parsed, known)   # new / changed / unchanged
             verdicts = classifier.classify(new + changed) # if a classifier was given
             storage.apply_plan(plan, verdicts)            # articles + article_feeds
             storage.record_polls(outcome)                 # validators, next poll, poll log
-        any exception -> that feed's recorded error; the other feeds go on
+        any exception -> that feed's savepoint is rolled back and it becomes the feed's recorded error;
+        the other feeds go on
 
-Because a feed's articles and its new validators commit together, a crash at any point either keeps
-both or neither: the next poll then fetches the same body again and finds the articles it stored, so
-nothing is lost and nothing is duplicated. A 304 carries no articles, so its bookkeeping is batched.
+A feed's articles and its new validators are written in the same savepoint and reach the disk in the
+same commit, so a crash at any point keeps both or neither: the next poll then fetches the same body
+again and finds the articles it stored, so nothing is lost and nothing is duplicated. Sharing a commit
+between the feeds that are ready at the same moment (group commit) is what keeps an fsync'd SQLite
+commit per feed from capping a round at a few dozen feeds per second. A 304 carries no articles, so
+its bookkeeping is batched too.
 
 Without a classifier, articles are stored with ``classified_at`` NULL ("queued", never "not flagged").
 """
