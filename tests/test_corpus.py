@@ -45,8 +45,8 @@ MINIMUMS: dict[str, dict[str, int]] = {
         "followup": 240,
         "policy": 185,
     },
-    "positive.jsonl": {"positive": 1550},
-    "attempt_nonviolent.jsonl": {"attempt": 345, "nonviolent": 565},
+    "positive.jsonl": {"positive": 1720},
+    "attempt_nonviolent.jsonl": {"attempt": 400, "nonviolent": 635},
 }
 
 
