@@ -233,6 +233,7 @@ class Service:
         self._wake.clear()
         log.info("scheduler lease acquired: this process (%s) is the active scheduler", self.holder)
         self._start_fork_server()
+        self._close_abandoned_runs()
         self._sync_config_feeds()
         beat_stop = threading.Event()
         beat = threading.Thread(target=self._heartbeat, args=(beat_stop,), name="heartbeat", daemon=True)
@@ -263,6 +264,16 @@ class Service:
             log.info("scheduler lease released" if released else "scheduler lease was no longer ours")
         except Exception as exc:
             log.warning("could not release the scheduler lease (it expires by itself): %s", exc)
+
+    def _close_abandoned_runs(self) -> None:
+        try:
+            with self.db.transaction() as s:
+                closed = jobruns.abandon_others(s, self.holder, utcnow())
+        except Exception as exc:
+            log.warning("could not close the runs of a previous scheduler: %s", exc)
+            return
+        if closed:
+            log.warning("%d job runs of a previous scheduler never finished; marked abandoned", closed)
 
     def _sync_config_feeds(self) -> None:
         for problem in self.settings.problems:

@@ -100,12 +100,16 @@ def test_stop_lets_the_running_job_finish_then_releases_the_lease(
 ) -> None:
     job = Job("short", every(minutes=30), short_job, dt.timedelta(seconds=30), run_at_start=True)
     service = Service(fast_settings, sdb, [job])
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    with sdb.transaction() as s:  # a run left "running" by a scheduler that was killed
+        ghost_run = jobruns.start_run(s, "short", "ghost:1:dead", past, past + dt.timedelta(seconds=30))
     with running(service) as result:
         wait_for(lambda: any(n.startswith("start") for n in _notes(fast_settings)), what="the job to start")
         service.request_stop("SIGTERM")
     assert result["status"] == 0
     assert [n.split()[0] for n in _notes(fast_settings)] == ["start", "end"]
-    runs = _runs(sdb)
+    ghost, *runs = _runs(sdb)
+    assert (ghost.id, ghost.status) == (ghost_run, "abandoned")  # closed by the new holder
     assert [(r.job, r.status, r.holder) for r in runs] == [("short", "ok", service.holder)]
     # The job saw its own deadline, the one recorded for the run.
     assert _notes(fast_settings)[0].split()[1] == runs[0].deadline_at.isoformat()
@@ -264,3 +268,61 @@ def test_run_refuses_an_unmigrated_database(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert b"run `monitor db upgrade`" in result.stderr
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every process below ``pid`` (Linux /proc), e.g. the fork server and a running job."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found: set[int] = set()
+    frontier = {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_killed_scheduler_takes_its_job_along_and_the_standby_takes_over(
+    sqlite_url: str, tmp_path: Path, http_server: LocalHTTPServer
+) -> None:
+    # The first request gets headers and then a held body: the first poll is in progress when we kill.
+    headers = {"Content-Type": "application/rss+xml"}
+    slow = Reply(body=FEED, headers=headers, hold_after=10, hold_seconds=60)
+    fine = Reply(body=FEED, headers=headers)
+    feed_url = http_server.route("/slow.xml", lambda _: fine if http_server.hits("/slow.xml")[1:] else slow)
+    env = _env(sqlite_url, tmp_path, feed_url)
+    db = Database(sqlite_url)
+    first = _start(env, tmp_path / "first.log")
+    second: subprocess.Popen[bytes] | None = None
+    try:
+        http_server.wait_for("/slow.xml", timeout=60)
+        below = _descendants(first.pid)
+        assert below, "no job process found"
+        second = _start(env, tmp_path / "second.log")
+        first.kill()  # SIGKILL: no clean-up at all
+        first.wait(30)
+        wait_for(lambda: not any(_alive(pid) for pid in below), what="the killed scheduler's job to die")
+        wait_for(lambda: _runs_by(db, second), what="the standby to take over")
+        second.send_signal(signal.SIGTERM)
+        assert second.wait(60) == 0
+    finally:
+        for proc in (first, second):
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        runs = _runs(db, "poll")
+        db.dispose()
+    assert [r.status for r in _runs_by_pid(runs, first.pid)] == ["abandoned"]
+    assert {r.status for r in _runs_by_pid(runs, second.pid)} <= {"ok", "overrun"}
+    _assert_never_overlapping(runs)
+
+
+def _runs_by_pid(runs: list[jobruns.JobRunInfo], pid: int) -> list[jobruns.JobRunInfo]:
+    return [r for r in runs if f":{pid}:" in r.holder]

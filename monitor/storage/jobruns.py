@@ -43,6 +43,19 @@ def finish_run(
     row.message = message[:MAX_MESSAGE] if message else None
 
 
+def abandon_others(session: Session, holder: str, now: dt.datetime) -> int:
+    """Close the runs other schedulers left "running": called by the new lease holder, so their process
+    is gone (crashed, killed, or fenced off when it lost the lease). Returns how many were closed."""
+    rows = session.scalars(select(JobRun).where(JobRun.status == "running", JobRun.holder != holder))
+    count = 0
+    for row in rows:
+        row.status = "abandoned"
+        row.finished_at = now
+        row.message = "the scheduler that ran it stopped without recording the end (crash or kill)"
+        count += 1
+    return count
+
+
 def recent_runs(session: Session, job: str | None = None, limit: int = 1000) -> list[JobRunInfo]:
     """Runs in start order (oldest first among the newest ``limit``)."""
     query = select(JobRun).order_by(JobRun.started_at.desc(), JobRun.id.desc()).limit(limit)

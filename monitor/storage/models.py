@@ -374,7 +374,8 @@ class JobRun(Base):
     started_at: Mapped[dt.datetime]
     deadline_at: Mapped[dt.datetime]
     finished_at: Mapped[dt.datetime | None]
-    #: running, ok, error, overrun (stopped at its time limit), cancelled (lease lost)
+    #: running, ok, error, overrun (stopped at its time limit), cancelled (lease lost), abandoned (the
+    #: scheduler running it died; closed by the next lease holder)
     status: Mapped[str] = mapped_column(String(16), default="running")
     message: Mapped[str | None] = mapped_column(Text)
 
