@@ -29,7 +29,7 @@ from monitor.storage import jobruns
 from monitor.storage.db import Database
 from monitor.storage.models import Article, ArticleFeed, Feed, SchedulerLease
 from tests.support.httpserver import LocalHTTPServer, Reply
-from tests.support.jobs import failing_job, hanging_job, short_job
+from tests.support.jobs import failing_job, hang_once_job, hanging_job, short_job
 from tests.support.jobs import notes as _notes
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -144,23 +144,24 @@ def test_failing_job_is_recorded_and_the_service_goes_on(fast_settings: Settings
 def test_losing_the_lease_kills_the_job_at_once_and_returns_to_standby(
     fast_settings: Settings, sdb: Database
 ) -> None:
-    # The run after the lease comes back hangs too and is stopped at its limit when the test ends.
-    job = Job("hang", every(minutes=30), hanging_job, dt.timedelta(seconds=3), run_at_start=True)
+    job = Job("hang", every(minutes=30), hang_once_job, dt.timedelta(minutes=5), run_at_start=True)
     service = Service(fast_settings, sdb, [job])
     with running(service):
         wait_for(lambda: _notes(fast_settings), what="the job to start")
         far = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
         with sdb.transaction() as s:  # another scheduler took over (as if our heartbeats had stalled)
             s.execute(update(SchedulerLease).values(holder="thief", expires_at=far))
-        wait_for(lambda: _runs(sdb)[0].finished_at, timeout=10, what="the job to be killed")
+        wait_for(lambda: _runs(sdb)[0].finished_at, timeout=30, what="the job to be killed")
         assert _runs(sdb)[0].status == "cancelled"
         child_pid = int(_notes(fast_settings)[0].split()[-1])
-        wait_for(lambda: not _alive(child_pid), timeout=5, what="the job process to be gone")
+        wait_for(lambda: not _alive(child_pid), timeout=20, what="the job process to be gone")
         # The thief leaves: we take over again and run the job anew.
         with sdb.transaction() as s:
             s.execute(delete(SchedulerLease))
         wait_for(lambda: len(_runs(sdb)) == 2, what="a run after taking the lease back")
-    assert [n.split()[0] for n in _notes(fast_settings)] == ["start", "start"]
+        wait_for(lambda: len(_notes(fast_settings)) == 3, what="the second run to finish")
+    assert [n.split()[0] for n in _notes(fast_settings)] == ["start", "start", "end"]
+    assert [r.status for r in _runs(sdb)] == ["cancelled", "ok"]
 
 
 def _alive(pid: int) -> bool:
@@ -195,7 +196,7 @@ def _env(db_url: str, tmp_path: Path, feed_url: str = "") -> dict[str, str]:
             "MONITOR_DATABASE_URL": db_url,
             "MONITOR_CONFIG": str(config),
             "MONITOR_DATA_DIR": str(tmp_path / "data"),
-            "MONITOR_POLLING__INTERVAL_MINUTES": "0.01",
+            "MONITOR_POLLING__INTERVAL_MINUTES": "0.05",
             "MONITOR_SCHEDULER__LEASE_SECONDS": "2",
             "MONITOR_SCHEDULER__HEARTBEAT_SECONDS": "0.3",
             "MONITOR_ALLOW_PRIVATE_NETWORKS": "true",

@@ -40,3 +40,12 @@ def hanging_job(settings: Settings, db: Database, now: dt.datetime) -> None:
 
 def failing_job(settings: Settings, db: Database, now: dt.datetime) -> None:
     raise ValueError("boom")
+
+
+def hang_once_job(settings: Settings, db: Database, now: dt.datetime) -> None:
+    """Hangs on its first run only (until stopped); later runs return at once."""
+    first = not notes(settings)
+    note(settings, "start")
+    if first:
+        time.sleep(600)
+    note(settings, "end")
