@@ -1,0 +1,72 @@
+"""`monitor spikes detect-csv` (the benchmark's detector contract) on small CSV files written here."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import numpy as np
+from click.testing import CliRunner
+
+from monitor.cli import main
+
+
+def write_input(
+    path: Path, n: int = 300, n_eval: int = 60, freq: int = 365, burst_at: int | None = None
+) -> None:
+    rng = np.random.default_rng(99)
+    with path.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["series_id", "t", "count", "eval", "freq"])
+        for sid, level in (("quiet", 2.0), ("bursty", 1.0)):
+            y = rng.poisson(level, size=n)
+            if sid == "bursty" and burst_at is not None:
+                y[burst_at - 1 : burst_at + 3] += 9
+            for t in range(1, n + 1):
+                w.writerow([sid, t, int(y[t - 1]), int(t > n - n_eval), freq])
+
+
+def run(args: list[str]) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_detect_csv_prints_one_row_per_evaluated_point(tmp_path: Path) -> None:
+    src = tmp_path / "input.csv"
+    write_input(src, burst_at=280)
+    code, out, _ = run(["spikes", "detect-csv", "--false-alarm-rate", "0.01", str(src)])
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert list(rows[0]) == ["series_id", "t", "alarm", "score"]
+    assert len(rows) == 120
+    assert {(r["series_id"], int(r["t"])) for r in rows} == {
+        (s, t) for s in ("quiet", "bursty") for t in range(241, 301)
+    }
+    alarms = {(r["series_id"], int(r["t"])) for r in rows if r["alarm"] == "1"}
+    assert any(sid == "bursty" and 280 <= t <= 283 for sid, t in alarms)
+    assert sum(1 for sid, _ in alarms if sid == "quiet") <= 3
+    # score > 0 exactly when the alarm is raised
+    assert all((float(r["score"]) > 0) == (r["alarm"] == "1") for r in rows)
+
+
+def test_detect_csv_weekly_series(tmp_path: Path) -> None:
+    src = tmp_path / "weekly.csv"
+    write_input(src, n=400, n_eval=50, freq=52, burst_at=380)
+    code, out, _ = run(["spikes", "detect-csv", str(src)])
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert len(rows) == 100
+    assert any(r["series_id"] == "bursty" and 380 <= int(r["t"]) <= 383 and r["alarm"] == "1" for r in rows)
+
+
+def test_detect_csv_names_the_bad_line(tmp_path: Path) -> None:
+    src = tmp_path / "bad.csv"
+    src.write_text("series_id,t,count,eval,freq\na,1,3,0,365\na,2,many,1,365\n")
+    code, _, err = run(["spikes", "detect-csv", str(src)])
+    assert code == 2
+    assert "input CSV:3" in err
+    src.write_text("series_id,t,count\na,1,3\n")
+    code, _, err = run(["spikes", "detect-csv", str(src)])
+    assert code == 2
+    assert "eval" in err and "freq" in err
