@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+import json
 from pathlib import Path
 
 import numpy as np
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from monitor.cli import main
+from monitor.storage.db import Database
+from tests.support.spikedata import BURST, TOWN, fill
 
 
 def write_input(
@@ -70,3 +74,36 @@ def test_detect_csv_names_the_bad_line(tmp_path: Path) -> None:
     code, _, err = run(["spikes", "detect-csv", str(src)])
     assert code == 2
     assert "eval" in err and "freq" in err
+
+
+def test_backtest_and_list_on_a_stored_history(tmp_path: Path, sqlite_url: str) -> None:
+    db = Database(sqlite_url)
+    try:
+        fill(db)
+    finally:
+        db.dispose()
+    config = tmp_path / "monitor.toml"
+    config.write_text("", encoding="utf-8")
+    env = {"MONITOR_DATABASE_URL": sqlite_url, "MONITOR_DATA_DIR": str(tmp_path / "data")}
+    since, until = (BURST - dt.timedelta(days=20)).isoformat(), (BURST + dt.timedelta(days=15)).isoformat()
+
+    def cli(*args: str) -> Result:
+        return CliRunner().invoke(main, ["--config", str(config), "spikes", *args], env=env)
+
+    result = cli("backtest", "--since", since, "--until", until, "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    town = [(e["day"], e["kind"], e["level"]) for e in data["events"] if e["series_key"] == TOWN]
+    assert town[0] == (BURST.isoformat(), "start", 1)
+    assert town[-1][1] == "end"
+    assert any(kind == "growth" for _, kind, _ in town)
+
+    text = cli("backtest", "--since", since, "--until", until)
+    assert text.exit_code == 0
+    assert f"{BURST.isoformat()}  start   level 1  {TOWN}" in text.stdout
+
+    listed = cli("list")  # the backtest wrote nothing
+    assert listed.exit_code == 0 and "no spike episodes" in listed.stdout
+
+    bad = cli("backtest", "--since", "June")
+    assert bad.exit_code == 2 and "YYYY-MM-DD" in bad.output
