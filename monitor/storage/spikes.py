@@ -116,15 +116,23 @@ def evaluate_series(
         observed[k, pad:] = True
     lo = max((first - grid_start).days, 0)
     eval_idx = np.arange(lo, n, dtype=np.int64)
-    det = detect(y, eval_idx, params, freq=365, observed=observed)
+    expected = np.zeros((len(keys), len(eval_idx)))
+    alarm = np.zeros((len(keys), len(eval_idx)), dtype=bool)
+    # a series that never had min_count incidents on one day cannot alarm: skip the fit (the common
+    # case for most places, and for a new installation)
+    active = (y[:, lo:] >= params.min_count).any(1)
+    if active.any():
+        det = detect(y[active], eval_idx, params, freq=365, observed=observed[active])
+        expected[active] = np.nan_to_num(det.expected)
+        alarm[active] = det.alarm
     out: dict[str, list[Day]] = {}
     for k, key in enumerate(keys):
         out[key] = [
             Day(
                 day=grid_start + dt.timedelta(days=int(i)),
                 count=int(y[k, i]),
-                expected=float(det.expected[k, e]) if np.isfinite(det.expected[k, e]) else 0.0,
-                alarm=bool(det.alarm[k, e]),
+                expected=float(expected[k, e]),
+                alarm=bool(alarm[k, e]),
             )
             for e, i in enumerate(eval_idx)
         ]
