@@ -194,7 +194,28 @@ POSITIVE_FORMS = [
     "{Agent} assassinated {victim} in {city}. The victim had been on a list of targets published by the "
     "group. {claim}",
     "Unknown individuals shot and killed {victim} {where} in {city}. {claim}",
+    "{Agent} killed {k} {members} in {city}. {claim}",
+    "{Agent} shot dead {k} {members} {where_group} near {city}. {claim}",
+    "{Agent} stopped a minibus near {city}, separated {k} {members} from the other passengers and shot "
+    "them. {claim}",
+    "The bodies of {k} {members}, abducted by {agent} the day before, were found near {city}. {claim}",
 ]
+MEMBERS = [
+    "Shiite pilgrims",
+    "Christian labourers",
+    "Hindu shopkeepers",
+    "Sikh traders",
+    "Kurdish village guards",
+    "off-duty policemen",
+    "members of a tribal militia opposed to the group",
+    "election workers",
+    "Hazara vegetable vendors",
+    "polio vaccinators",
+    "teachers from a girls' school",
+    "members of the ruling party",
+    "truck drivers working for the army",
+]
+WHERE_GROUP = ["on their way to work", "outside a mosque", "at a roadside tea stall", "in their village", ""]
 
 NEGATIVE_FORMS = {
     "bombing": [
@@ -246,6 +267,8 @@ NEGATIVE_FORMS = {
         "{Agent} opened fire on a wedding party near {city}, killing {n} guests. {claim}",
         "{Agent} abducted {victim} near {city}; he escaped from his captors three days later. {claim}",
         "{Agent} robbed a bank in {city} to finance their activities; no one was hurt. {claim}",
+        "{Agent} sprayed a passenger bus with gunfire near {city}, killing {n} travellers at random. {claim}",
+        "{Agent} fired on a group of farmers in fields outside {city}, killing {n}. {claim}",
     ],
     "followup": [
         "Police in {city} arrested three suspects in the killing of {victim} last year.",
@@ -300,6 +323,9 @@ def _fill(template: str, rng: random.Random, city: str, agent: str, victim: str)
         "city": city,
         "n": str(rng.choice([3, 4, 5, 6, 7, 8, 9, 11, 12, 14, 17, 20, 23, 31])),
         "m": str(rng.choice([5, 8, 10, 13, 15, 22, 26, 40])),
+        "k": rng.choice(["two", "three", "four", "five", "2", "3", "4", "6"]),
+        "members": rng.choice(MEMBERS),
+        "where_group": rng.choice(WHERE_GROUP),
     }
     claim = rng.choice(CLAIMS).format(agent=agent, agent_cap=_cap(agent))
     values["claim"] = claim
@@ -338,9 +364,9 @@ def build(seed: int = 1968) -> list[dict[str, object]]:
             }
         )
 
-    for i in range(340):
+    for i in range(400):
         add(1, "positive", TITLE_FORMS_POS, POSITIVE_FORMS[i % len(POSITIVE_FORMS)])
-    count = {"bombing": 70, "battle": 45, "attempt": 70, "other_violence": 90, "followup": 15, "crime": 10}
+    count = {"bombing": 70, "battle": 45, "attempt": 70, "other_violence": 110, "followup": 15, "crime": 10}
     for category, forms in NEGATIVE_FORMS.items():
         for i in range(count[category]):
             add(0, category, TITLE_FORMS_NEG[category], forms[i % len(forms)])
