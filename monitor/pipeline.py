@@ -57,6 +57,8 @@ log = logging.getLogger(__name__)
 
 #: How many cheap outcomes (304s, errors) are written per transaction.
 BATCH = 200
+#: Rounds of at most this many feeds parse in a thread instead of starting worker processes.
+SMALL_ROUND = 4
 #: At most this many parsed feeds share one transaction (each in its own savepoint): one fsync'd
 #: commit per feed would cap a round at a few dozen feeds per second.
 GROUP = 50
@@ -167,7 +169,8 @@ class Poller:
         summary = PollSummary(feeds=len(feeds))
         if not feeds:
             return summary
-        self._pool_size = min(parse_workers(self.settings), len(feeds))
+        # A handful of feeds parse faster in a thread than it takes to start worker processes.
+        self._pool_size = min(parse_workers(self.settings), len(feeds)) if len(feeds) > SMALL_ROUND else 1
         self._pool: Executor | None = None  # started on the first body to parse: an all-304 round needs none
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-writer")
         self._pending: list[poll_store.PollOutcome] = []
