@@ -108,13 +108,6 @@ def poll_job(settings: Settings, db: Database, now: dt.datetime) -> None:
     )
 
 
-def process_job(settings: Settings, db: Database, now: dt.datetime) -> None:
-    """Catch up on the post-poll stages (classify, incidents, spikes and alerts)."""
-    from monitor.stages import after_poll
-
-    after_poll(settings, db, now)
-
-
 def deliver_job(settings: Settings, db: Database, now: dt.datetime) -> None:
     from monitor.alerts.jobs import deliver_job as deliver
 
@@ -141,7 +134,6 @@ def scheduled_jobs(settings: Settings) -> list[Job]:
             dt.timedelta(minutes=sched.poll_time_limit_minutes),
             run_at_start=True,
         ),
-        Job("process", every(minutes=5), process_job, dt.timedelta(minutes=10)),
         Job("deliver", every(seconds=20), deliver_job, dt.timedelta(minutes=5), run_at_start=True),
         Job("digest", every(minutes=10), digest_job, dt.timedelta(minutes=10)),
     ]

@@ -5,10 +5,10 @@
       -> count incidents per day and place, detect spikes, write their alerts (one transaction)
       -> deliver the alerts that are due
 
-`monitor run` calls :func:`after_poll` at the end of every poll round, so a spike is alerted within
-seconds of the poll that made it visible, and again on its own schedule to catch up on anything left
-over (a model that became available, a stage stopped at its time limit). Every stage is idempotent:
-running it twice does nothing the second time.
+`monitor run` calls :func:`after_poll` at the end of every poll round (in the poll job, so two rounds
+never overlap), and a spike is alerted within seconds of the poll that made it visible. Every stage is
+idempotent: running it twice does nothing the second time, and what one round leaves (articles queued
+while no model was installed, a stage stopped at its time limit) the next round picks up.
 """
 
 from __future__ import annotations

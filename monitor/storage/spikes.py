@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from monitor.config import Settings
@@ -92,12 +92,17 @@ def load_counts(
 
 
 def evaluate_series(
-    counts: dict[str, list[tuple[dt.date, int]]], first: dt.date, params: DetectorParams
+    counts: dict[str, list[tuple[dt.date, int]]],
+    first: dt.date,
+    params: DetectorParams,
+    observed_from: dt.date | None = None,
 ) -> dict[str, list[Day]]:
     """Detector output for every day from ``first`` to the last day of the counts, per series.
 
     All series must cover the same days (as :func:`load_counts` returns them). The alarm of a day uses
-    that day's and earlier counts only.
+    that day's and earlier counts only. Days before ``observed_from`` (when monitoring began) are not
+    observed: their zeros are not a quiet baseline, so a new installation does not alarm on its first
+    incidents.
     """
     if not counts:
         return {}
@@ -114,6 +119,8 @@ def evaluate_series(
     for k, key in enumerate(keys):
         y[k, pad:] = [c for _, c in counts[key]]
         observed[k, pad:] = True
+    if observed_from is not None:
+        observed[:, : pad + max((observed_from - days[0]).days, 0)] = False
     lo = max((first - grid_start).days, 0)
     eval_idx = np.arange(lo, n, dtype=np.int64)
     expected = np.zeros((len(keys), len(eval_idx)))
@@ -191,6 +198,16 @@ def _apply(row: SpikeEpisode, ep: Episode, now: dt.datetime) -> None:
         row.updated_at = now
 
 
+def monitoring_began(session: Session) -> dt.date | None:
+    """The first day with data: the earliest feed added or incident recorded."""
+    from monitor.storage.models import Feed, Incident
+
+    feed = session.scalar(select(func.min(Feed.added_at)))
+    incident = session.scalar(select(func.min(Incident.occurred_on)))
+    days = [d for d in (local_today(feed) if feed else None, incident) if d is not None]
+    return min(days) if days else None
+
+
 def detect_spikes(session: Session, settings: Settings, now: dt.datetime) -> list[EpisodeChange]:
     """Run detection up to today (PKT) and bring ``spike_episodes`` up to date; return the changes."""
     params = params_from(settings)
@@ -203,7 +220,7 @@ def detect_spikes(session: Session, settings: Settings, now: dt.datetime) -> lis
     # enough history before the first evaluated day for a full fit window
     start = first - dt.timedelta(days=params.history + params.guard + 7)
     counts = load_counts(session, settings, start, today)
-    evaluated = evaluate_series(counts, first, params)
+    evaluated = evaluate_series(counts, first, params, monitoring_began(session))
     changes: list[EpisodeChange] = []
     for key, days in evaluated.items():
         changes += _reconcile(session, key, replay(days, rules), days, now, rules)
@@ -315,7 +332,8 @@ def backtest(session: Session, settings: Settings, since: dt.date, until: dt.dat
     """
     params = params_from(settings)
     start = since - dt.timedelta(days=params.history + params.guard + 7)
-    evaluated = evaluate_series(load_counts(session, settings, start, until), since, params)
+    counts = load_counts(session, settings, start, until)
+    evaluated = evaluate_series(counts, since, params, monitoring_began(session))
     events = [
         BacktestEvent(t.day, key, t.kind, t.level, t.count, t.expected)
         for key, days in evaluated.items()
