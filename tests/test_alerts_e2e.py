@@ -104,7 +104,9 @@ def test_burst_on_a_feed_becomes_one_alert_per_channel_per_episode(
                         last_updated_at=now,
                     )
                 )
-            s.add(Feed(url=feed_url, title="Local desk", added_at=now, next_poll_at=now))
+            # Polled for months: the quiet past is observed, not just absent.
+            added = now - dt.timedelta(days=130)
+            s.add(Feed(url=feed_url, title="Local desk", added_at=added, next_poll_at=now))
         classifier = load_classifier(settings)
         polled = Poller(settings, db, classifier=classifier).run_once()
         assert polled.new_articles == len(REPORTS)

@@ -199,13 +199,11 @@ def _apply(row: SpikeEpisode, ep: Episode, now: dt.datetime) -> None:
 
 
 def monitoring_began(session: Session) -> dt.date | None:
-    """The first day with data: the earliest feed added or incident recorded."""
-    from monitor.storage.models import Feed, Incident
+    """The day the first feed was added: zero counts before it are not observations."""
+    from monitor.storage.models import Feed
 
-    feed = session.scalar(select(func.min(Feed.added_at)))
-    incident = session.scalar(select(func.min(Incident.occurred_on)))
-    days = [d for d in (local_today(feed) if feed else None, incident) if d is not None]
-    return min(days) if days else None
+    added = session.scalar(select(func.min(Feed.added_at)))
+    return local_today(added) if added is not None else None
 
 
 def detect_spikes(session: Session, settings: Settings, now: dt.datetime) -> list[EpisodeChange]:
