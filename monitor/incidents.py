@@ -83,6 +83,9 @@ class IncidentState:
     article_ids: list[int] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
     locked: frozenset[str] = frozenset()
+    #: True once a report wrote the day itself ("on Tuesday", "yesterday", "5 March"); False while the
+    #: date is only the publication day.
+    date_precise: bool = False
     first_reported_at: dt.datetime | None = None
     last_updated_at: dt.datetime | None = None
     #: Tolls reported by each article, in order: (article id, deaths, injured).
@@ -181,6 +184,15 @@ def score(report: Report, incident: IncidentState, *, window_hours: float, gaz: 
         reasons.append("same place")
     if day == incident.occurred_on:
         bonus += 0.05
+    elif date_precise(f) and incident.date_precise:
+        # Both reports name the day and the days differ: more likely two killings than one.
+        bonus -= 0.2 * abs((day - incident.occurred_on).days)
+        reasons.append("different day")
+    if day > incident.occurred_on and (_ANOTHER.search(report.title) or _AFTER.search(report.lede)):
+        # "Another teacher killed", "two days after a teacher was killed": the story itself says it is a
+        # new killing, and the earlier incident is the one it refers to.
+        bonus -= 0.6
+        reasons.append("says it is another killing")
     if f.victim_group and incident.victim_group:
         mine = report_groups(f)
         if f.victim_group == incident.victim_group or _family(f.victim_group) == _family(
@@ -198,6 +210,16 @@ def score(report: Report, incident: IncidentState, *, window_hours: float, gaz: 
         bonus -= 0.2
         reasons.append("toll differs")
     return Match(None, sim + bonus, ", ".join(reasons))
+
+
+# In a headline ("Another teacher killed in Malir") or a lede ("two days after a teacher was killed").
+_ANOTHER = re.compile(r"(?i)\b(?:another|second|third|fourth|fresh|yet another)\b")
+_AFTER = re.compile(r"(?i)\b(?:days?|weeks?) (?:after|since) (?:a|an|another)\b")
+PRECISE_DATE_SOURCES = frozenset({"explicit", "relative", "weekday"})
+
+
+def date_precise(facts: Facts) -> bool:
+    return (facts.details or {}).get("date_source") in PRECISE_DATE_SOURCES
 
 
 def report_groups(facts: Facts) -> set[str]:
@@ -255,6 +277,7 @@ def new_incident(report: Report) -> IncidentState:
         title=report.title[:1000],
         occurred_on=f.incident_date or report.published_at.date(),
         first_reported_at=report.published_at,
+        date_precise=date_precise(f),
     )
     apply(incident, report)
     return incident
@@ -281,6 +304,12 @@ def apply(incident: IncidentState, report: Report) -> list[str]:
     if incident.first_reported_at is None or report.published_at < incident.first_reported_at:
         incident.first_reported_at = report.published_at
     incident.last_updated_at = max(filter(None, [incident.last_updated_at, report.published_at]))
+
+    if date_precise(f) and not incident.date_precise and f.incident_date is not None:
+        # The first report gave only its publication day; a later one names the day of the killing.
+        if "occurred_on" not in incident.locked:
+            put("occurred_on", f.incident_date)
+        incident.date_precise = True
 
     place_locked = bool(incident.locked & {"place", "place_key", "place_name", "city", "province", "country"})
     if (

@@ -63,6 +63,7 @@ _RELATIVE = [
         1,
     ),
     (re.compile(r"\bday before yesterday\b", re.I), 2),
+    (re.compile(r"\b(?:a day earlier|a day before|the day before)\b", re.I), 1),
     (
         re.compile(
             r"\b(?:today|this morning|this afternoon|this evening|tonight|earlier today|"

@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 BATCH_SIZE = 200
 #: Fact columns shared by grouping states and incident rows.
 _COLUMNS = (
+    "occurred_on",
     "title",
     "place_key",
     "place_name",
@@ -145,12 +146,16 @@ def load_state(session: Session, incident: Incident) -> grouping.IncidentState:
     )
     outlets = _outlets(session, members)
     groups: set[str] = set()
+    precise = False
     history: list[tuple[int, int | None, int | None]] = []
     if members:
         for row in session.scalars(
             select(Extraction).where(Extraction.article_id.in_([a.id for a in members]))
         ):
             groups |= grouping.report_groups(_facts_of(row))
+            precise = precise or (
+                row.incident_date == incident.occurred_on and grouping.date_precise(_facts_of(row))
+            )
             history.append((row.article_id, row.deaths, row.injured))
     state = grouping.IncidentState(
         id=incident.id,
@@ -164,6 +169,7 @@ def load_state(session: Session, incident: Incident) -> grouping.IncidentState:
         first_reported_at=incident.first_reported_at,
         last_updated_at=incident.last_updated_at,
         toll_history=history,
+        date_precise=precise,
     )
     for name in _COLUMNS:
         setattr(state, name, getattr(incident, name))
