@@ -25,6 +25,10 @@ if TYPE_CHECKING:
 
 #: Scoring more than this many texts at once only costs memory.
 BATCH_SIZE = 512
+#: What the pipeline gives the classifier per article: full-content blog feeds carry 10,000 characters
+#: per item, scoring cost grows with length, and a news report states what happened in its opening
+#: paragraphs.
+CLASSIFY_TEXT_CHARS = 2000
 #: Only the start of a huge item is scored: the label is decided by the headline and lede, and a 10 MB
 #: "summary" must not cost seconds or gigabytes.
 MAX_CHARS = 20_000
@@ -38,14 +42,44 @@ class Verdict:
     model_version: str
 
 
+@dataclass(frozen=True)
+class ModelSpec:
+    """Enough to load the same model in another process (a parse worker) and check it is the same."""
+
+    directory: str
+    threshold: float
+    version: str
+
+
+def classify_text(title: str, summary: str) -> tuple[str, str]:
+    """The (title, text) an article is scored on: the same wherever it is scored."""
+    return (title, summary[:CLASSIFY_TEXT_CHARS])
+
+
 class Classifier:
     """A loaded model: ``version``, ``threshold`` and ``classify``."""
 
-    def __init__(self, scorer: LinearScorer, *, version: str, threshold: float, meta: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        scorer: LinearScorer,
+        *,
+        version: str,
+        threshold: float,
+        meta: dict[str, Any],
+        directory: Path | None = None,
+    ) -> None:
         self.scorer = scorer
         self.version = version
         self.threshold = threshold
         self.meta = meta
+        self.directory = directory
+
+    @property
+    def spec(self) -> ModelSpec | None:
+        """How a worker process loads this model, or None when it was not loaded from a directory."""
+        if self.directory is None:
+            return None
+        return ModelSpec(str(self.directory), self.threshold, self.version)
 
     def classify(self, items: Sequence[tuple[str, str]]) -> list[Verdict]:
         verdicts: list[Verdict] = []
@@ -85,7 +119,13 @@ def load_from(directory: Path, threshold: float | None = None) -> Classifier:
     artifact = art.load(directory)
     scorer = LinearScorer.from_artifact(artifact)
     chosen = float(artifact.meta["threshold"]) if threshold is None else float(threshold)
-    return Classifier(scorer, version=str(artifact.meta["version"]), threshold=chosen, meta=artifact.meta)
+    return Classifier(
+        scorer,
+        version=str(artifact.meta["version"]),
+        threshold=chosen,
+        meta=artifact.meta,
+        directory=Path(directory).resolve(),
+    )
 
 
 def load_classifier(settings: Settings) -> Classifier:

@@ -8,7 +8,8 @@ Rules: an empty or whitespace-only body, or something that is not a feed (an HTM
 :class:`~monitor.errors.ParseError` — an empty body is never a successful "no news" poll. A truncated
 document keeps its complete items (``bozo`` with a warning). At most :data:`MAX_ENTRIES` entries are kept.
 
-Pure: no I/O, no clock; safe to run in a worker process (everything returned pickles).
+Pure: no I/O, no clock; safe to run in a worker process (everything returned pickles); the worker's
+entry point is :func:`monitor.parse_worker.job`.
 """
 
 from __future__ import annotations
@@ -127,16 +128,3 @@ def parse_feed(data: bytes, url: str, now: dt.datetime, content_type: str = "") 
         bozo=bool(result.get("bozo")),
         warnings=warnings,
     )
-
-
-def parse_job(data: bytes, url: str, now: dt.datetime, content_type: str) -> ParsedFeed | tuple[str, str]:
-    """Run in a parse worker: a ParsedFeed, or (kind, message) for a ParseError.
-
-    Our exceptions carry keyword arguments that pickle cannot rebuild, and an unpicklable result
-    breaks the whole process pool, so errors cross the process boundary as plain tuples. It lives here,
-    not in the pipeline, so that a worker process imports only the parsing modules.
-    """
-    try:
-        return parse_feed(data, url, now, content_type)
-    except ParseError as exc:
-        return (exc.kind, exc.message)

@@ -6,12 +6,13 @@
         if 304 or a fetch error:
             outcome -> small batch written with other feeds' outcomes  (cheap path, no articles)
             continue
-        parsed = parse.parse_feed(body)                   # in a worker process (parse_workers)
+        parsed, verdicts = parse_worker.job(body, known)   # in a worker process (parse_workers):
+                                                          # parse, then score entries not yet stored
         queued for the single writer thread, which stores every feed waiting in its queue in one
         transaction, each feed inside its OWN SAVEPOINT:
             known  = storage.load_known(entries)
             plan   = decide.plan_entries(parsed, known)   # new / changed / unchanged
-            verdicts = classifier.classify(new + changed) # if a classifier was given
+            verdicts += classifier.classify(missing)      # new/changed the worker did not score
             storage.apply_plan(plan, verdicts)            # articles + article_feeds
             storage.record_polls(outcome)                 # validators, next poll, poll log
         any exception -> that feed's savepoint is rolled back and it becomes the feed's recorded error;
@@ -45,10 +46,12 @@ from typing import Protocol
 from sqlalchemy.orm import Session
 
 from monitor import decide
+from monitor.classify import ModelSpec, classify_text
 from monitor.config import Settings
 from monitor.errors import FeedError, FetchError, ParseError, RetryLaterError
 from monitor.fetch import Fetcher, FetchResult
-from monitor.parse import ParsedFeed, parse_job
+from monitor.parse import ParsedFeed
+from monitor.parse_worker import WorkerResult, job
 from monitor.storage import articles as article_store
 from monitor.storage import polling as poll_store
 from monitor.storage.db import Database
@@ -62,9 +65,6 @@ SMALL_ROUND = 4
 #: At most this many parsed feeds share one transaction (each in its own savepoint): one fsync'd
 #: commit per feed would cap a round at a few dozen feeds per second.
 GROUP = 50
-#: Text given to the classifier per article. Its cost grows with length, full-content blog feeds carry
-#: 10,000 characters per item, and a news report states what happened in its opening paragraphs.
-CLASSIFY_TEXT_CHARS = 2000
 
 
 @dataclass
@@ -73,6 +73,8 @@ class _StoreJob:
     parsed: ParsedFeed
     outcome: poll_store.PollOutcome
     done: asyncio.Future[poll_store.PollOutcome]
+    #: Scored by the parse worker, by content hash.
+    verdicts: dict[str, Verdict]
 
 
 class Verdict(Protocol):
@@ -145,6 +147,9 @@ class Poller:
         self.on_feed = on_feed
         self.clock = clock
         self._rng = random.Random()  # jitter only: spreads next polls, no security role
+        # Worker processes can score only a model they can load themselves (not one built in memory).
+        spec = getattr(classifier, "spec", None)
+        self._model_spec: ModelSpec | None = spec if isinstance(spec, ModelSpec) else None
 
     # --- entry points -------------------------------------------------------------------------------
 
@@ -173,6 +178,8 @@ class Poller:
         self._pool_size = min(parse_workers(self.settings), len(feeds)) if len(feeds) > SMALL_ROUND else 1
         self._pool: Executor | None = None  # started on the first body to parse: an all-304 round needs none
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-writer")
+        # Reads that must not wait behind the writer's transactions (SQLite WAL and PostgreSQL allow it).
+        self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-reader")
         self._pending: list[poll_store.PollOutcome] = []
         self._in_flight = asyncio.Semaphore(self.settings.polling.concurrency)
         self._queue: asyncio.Queue[_StoreJob | None] = asyncio.Queue()
@@ -192,6 +199,7 @@ class Poller:
             if self._pool is not None:
                 self._pool.shutdown(wait=True, cancel_futures=True)
             self._writer.shutdown(wait=True)
+            self._reader.shutdown(wait=True)
         return summary
 
     def _start_pool(self) -> Executor:
@@ -220,26 +228,41 @@ class Poller:
         if result.not_modified:
             return await self._cheap(self._success(feed, started, result, None))
         try:
-            parsed = await self._parse(result, started)
+            parsed, verdicts = await self._parse(feed, result, started)
         except ParseError as exc:
             return await self._cheap(self._failure(feed, started, exc, status=result.status))
         outcome = self._success(feed, started, result, parsed)
-        job = _StoreJob(feed, parsed, outcome, asyncio.get_running_loop().create_future())
-        await self._queue.put(job)
+        store = _StoreJob(feed, parsed, outcome, asyncio.get_running_loop().create_future(), verdicts)
+        await self._queue.put(store)
         try:
-            return await job.done
+            return await store.done
         except Exception as exc:
             log.exception("storing %s failed", feed.url, extra={"feed": feed.url})
             error = FetchError(feed.url, f"storing failed: {type(exc).__name__}: {exc}", kind="storage")
             return await self._cheap(self._failure(feed, started, error, status=result.status))
 
-    async def _parse(self, result: FetchResult, now: dt.datetime) -> ParsedFeed:
+    def _known_hashes(self, feed: poll_store.DueFeed) -> frozenset[str]:
+        try:
+            with self.db.transaction() as session:
+                return article_store.recent_content_hashes(session, feed.id, feed.last_success_at)
+        except Exception:  # only spares the workers some scoring: the transaction decides what is new
+            log.exception("reading stored hashes of %s failed", feed.url, extra={"feed": feed.url})
+            return frozenset()
+
+    async def _parse(
+        self, feed: poll_store.DueFeed, result: FetchResult, now: dt.datetime
+    ) -> tuple[ParsedFeed, dict[str, Verdict]]:
         loop = asyncio.get_running_loop()
-        args = (result.body, result.final_url, now, result.content_type)
         if self._pool is None:
             self._pool = self._start_pool()
+        # Scoring in the worker pays only where workers are processes; threads share our one CPU.
+        model = self._model_spec if isinstance(self._pool, ProcessPoolExecutor) else None
+        known: frozenset[str] = frozenset()
+        if model is not None and feed.last_success_at is not None:
+            known = await loop.run_in_executor(self._reader, self._known_hashes, feed)
+        args = (result.body, result.final_url, now, result.content_type, model, known)
         try:
-            parsed = await loop.run_in_executor(self._pool, parse_job, *args)
+            parsed = await loop.run_in_executor(self._pool, job, *args)
         except BrokenProcessPool as exc:
             # A worker died (killed, out of memory): start a fresh pool so the other feeds go on.
             log.error("parse worker died on %s; restarting the pool", result.url)
@@ -257,7 +280,8 @@ class Poller:
             raise ParseError(result.url, f"{type(exc).__name__}: {exc}", kind="parse") from exc
         if isinstance(parsed, tuple):
             raise ParseError(result.url, parsed[1], kind=parsed[0])
-        return parsed
+        assert isinstance(parsed, WorkerResult)
+        return parsed.parsed, dict(parsed.verdicts)
 
     # --- outcomes -------------------------------------------------------------------------------------
 
@@ -378,41 +402,49 @@ class Poller:
             for job in group:
                 try:
                     with session.begin_nested():
-                        results.append(self._store(session, job.feed, job.parsed, job.outcome))
+                        results.append(self._store(session, job))
                 except Exception as exc:
                     log.exception("storing %s failed", job.feed.url, extra={"feed": job.feed.url})
                     results.append(exc)
             poll_store.record_polls(session, cheap)
         return results
 
-    def _store(
-        self, session: Session, feed: poll_store.DueFeed, parsed: ParsedFeed, outcome: poll_store.PollOutcome
-    ) -> poll_store.PollOutcome:
+    def _store(self, session: Session, job: _StoreJob) -> poll_store.PollOutcome:
+        feed, outcome = job.feed, job.outcome
         now = outcome.finished_at
-        known = article_store.load_known(session, feed.id, parsed.entries)
-        plan = decide.plan_entries(parsed.entries, known)
-        verdicts = self._classify([*plan.new, *plan.changed], feed)
+        known = article_store.load_known(session, feed.id, job.parsed.entries)
+        plan = decide.plan_entries(job.parsed.entries, known)
+        verdicts = self._classify([*plan.new, *plan.changed], feed, job.verdicts)
         applied = article_store.apply_plan(session, feed.id, plan, now, verdicts)
         outcome.new_articles = len(applied.new_ids)
         outcome.updated_articles = len(applied.changed_ids)
         poll_store.record_polls(session, [outcome])
         return outcome
 
-    def _classify(self, actions: list[decide.EntryAction], feed: poll_store.DueFeed) -> dict[int, Verdict]:
+    def _classify(
+        self, actions: list[decide.EntryAction], feed: poll_store.DueFeed, scored: dict[str, Verdict]
+    ) -> dict[int, Verdict]:
+        """Verdicts by ``id(action)``: the worker's where it scored the same text, ours for the rest."""
         if self.classifier is None or not actions:
             return {}
+        found = {id(a): scored[a.entry.content_hash] for a in actions if a.entry.content_hash in scored}
+        missing = [a for a in actions if id(a) not in found]
+        if not missing:
+            return found
         try:
-            items = [(a.entry.title, a.entry.summary[:CLASSIFY_TEXT_CHARS]) for a in actions]
-            verdicts = self.classifier.classify(items)
+            verdicts = self.classifier.classify(
+                [classify_text(a.entry.title, a.entry.summary) for a in missing]
+            )
         except Exception:
             # Stored unclassified ("queued") rather than lost: a broken model must not stop ingestion.
             log.exception("classifier failed; articles stay queued", extra={"feed": feed.url})
-            return {}
-        if len(verdicts) != len(actions):
+            return found
+        if len(verdicts) != len(missing):
             log.error(
                 "classifier returned %d verdicts for %d items; articles stay queued",
                 len(verdicts),
-                len(actions),
+                len(missing),
             )
-            return {}
-        return {id(a): v for a, v in zip(actions, verdicts, strict=True)}
+            return found
+        found.update((id(a), v) for a, v in zip(missing, verdicts, strict=True))
+        return found

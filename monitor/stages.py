@@ -17,6 +17,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
+from monitor.classify import classify_text
 from monitor.config import Settings
 from monitor.errors import ModelError
 from monitor.storage.db import Database
@@ -55,7 +56,7 @@ def classify_pending(
             if not batch:
                 break
             now = dt.datetime.now(dt.UTC)
-            verdicts = classifier.classify([(a.title, a.summary) for a in batch])
+            verdicts = classifier.classify([classify_text(a.title, a.summary) for a in batch])
             for article, verdict in zip(batch, verdicts, strict=True):
                 save_verdict(
                     session,

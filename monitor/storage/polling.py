@@ -28,6 +28,7 @@ class DueFeed:
     consecutive_failures: int
     title: str
     site_url: str
+    last_success_at: dt.datetime | None = None
 
     @property
     def fetch_url(self) -> str:
@@ -79,6 +80,7 @@ def _to_due(row: Feed) -> DueFeed:
         consecutive_failures=row.consecutive_failures or 0,
         title=row.title or "",
         site_url=row.site_url or "",
+        last_success_at=row.last_success_at,
     )
 
 
