@@ -45,6 +45,10 @@ class TrainConfig:
     char_max_features: int = 80_000
     min_df: int = 2
     cue_scale: float = 0.6
+    #: Multiplies the character n-gram block before fitting (a prior on how much the writing style may count:
+    #: the corpus is hand-written, so its character n-grams fit the writers' habits). Folded into the shipped
+    #: coefficients, so the scorer sees the plain block.
+    char_weight: float = 1.0
     C: float = 8.0
     text_only_weight: float = 0.5
     max_fpr_violent: float = 0.03
@@ -122,12 +126,16 @@ def _vectorizers(config: TrainConfig) -> tuple[Any, Any]:
     return word, char
 
 
-def _matrix(word: Any, char: Any, docs: Sequence[str], cue_scale: float, fit: bool = False) -> sp.csr_matrix:
+def _matrix(
+    word: Any, char: Any, docs: Sequence[str], cue_scale: float, fit: bool = False, char_weight: float = 1.0
+) -> sp.csr_matrix:
     lowered = [d.lower() for d in docs]
     cues = sp.csr_matrix(cue_matrix(lowered, cue_scale))
     if fit:
-        return sp.hstack([word.fit_transform(docs), char.fit_transform(docs), cues], format="csr")
-    return sp.hstack([word.transform(docs), char.transform(docs), cues], format="csr")
+        blocks = [word.fit_transform(docs), char.fit_transform(docs) * char_weight, cues]
+    else:
+        blocks = [word.transform(docs), char.transform(docs) * char_weight, cues]
+    return sp.hstack(blocks, format="csr")
 
 
 def _linear(matrix: sp.csr_matrix, labels: np.ndarray, weights: np.ndarray, config: TrainConfig) -> Any:
@@ -136,6 +144,13 @@ def _linear(matrix: sp.csr_matrix, labels: np.ndarray, weights: np.ndarray, conf
     model = LogisticRegression(C=config.C, max_iter=5000, solver="liblinear", random_state=config.seed)
     model.fit(matrix, labels, sample_weight=weights)
     return model
+
+
+def _shipped_coef(coef: np.ndarray, n_word: int, n_char: int, config: TrainConfig) -> np.ndarray:
+    """The coefficients for the plain (unweighted) blocks the scorer computes: the char weight folded in."""
+    shipped = coef.copy()
+    shipped[n_word : n_word + n_char] *= config.char_weight
+    return shipped
 
 
 def _platt(decision: np.ndarray, labels: Sequence[int]) -> tuple[float, float]:
@@ -190,7 +205,7 @@ def train(
     # Vocabulary and idf come from every document (no labels involved); the linear model is fitted per fold
     # for out-of-fold scores, then once on everything for the shipped model.
     word, char = _vectorizers(config)
-    matrix = _matrix(word, char, docs, config.cue_scale, fit=True)
+    matrix = _matrix(word, char, docs, config.cue_scale, fit=True, char_weight=config.char_weight)
     fold = assign_folds(examples, config.folds, config.seed)
     first = np.flatnonzero(np.r_[True, origin[1:] != origin[:-1]])  # the plain document of each example
     oof = np.zeros(len(examples))
@@ -215,7 +230,9 @@ def train(
         "word_idf": np.asarray(word.idf_, dtype=np.float64),
         "char_terms": art.encode_terms(char_terms),
         "char_idf": np.asarray(char.idf_, dtype=np.float64),
-        "coef": np.asarray(model.coef_[0], dtype=np.float64),
+        "coef": _shipped_coef(
+            np.asarray(model.coef_[0], dtype=np.float64), len(word_terms), len(char_terms), config
+        ),
     }
     digest = hashlib.sha256()
     for name in sorted(arrays):
@@ -266,7 +283,9 @@ def train(
     # The shipped scorer must reproduce scikit-learn's numbers before anything is written.
     scorer = LinearScorer.from_artifact(art.Artifact(meta=meta, arrays=arrays, path=out_dir))
     probe = docs[:: max(1, len(docs) // 400)]
-    expected = np.asarray(model.decision_function(_matrix(word, char, probe, config.cue_scale)))
+    expected = np.asarray(
+        model.decision_function(_matrix(word, char, probe, config.cue_scale, char_weight=config.char_weight))
+    )
     rebuilt = scorer.run(probe).decision
     if len(rebuilt) and not np.allclose(rebuilt, expected, rtol=0, atol=1e-9):
         worst = float(np.max(np.abs(rebuilt - expected)))
@@ -291,6 +310,8 @@ def train(
         dev_metrics=dev_metrics,
         meta=meta,
         reference=lambda texts: np.asarray(
-            model.decision_function(_matrix(word, char, texts, config.cue_scale))
+            model.decision_function(
+                _matrix(word, char, texts, config.cue_scale, char_weight=config.char_weight)
+            )
         ),
     )
