@@ -50,6 +50,7 @@ CONJUNCTIONS: tuple[tuple[str, ...], ...] = (
     ("tally", "targeted"),
     ("tally", "death"),
     ("survived", "agent"),
+    ("injured", "death"),
     ("shooting", "crowd"),
 )
 WITHOUT: tuple[tuple[str, str], ...] = (
@@ -57,6 +58,7 @@ WITHOUT: tuple[tuple[str, str], ...] = (
     ("shooting", "death"),
     ("kidnap", "death"),
     ("agent", "death"),
+    ("injured", "death"),
 )
 
 FEATURE_NAMES: tuple[str, ...] = (
