@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from classifiers import artifact as art
 from classifiers.corpus import document
 from classifiers.scorer import LinearScorer
+from monitor.records import ModelSpec as ModelSpec  # re-exported
 
 if TYPE_CHECKING:
     from monitor.config import Settings
@@ -40,15 +41,6 @@ class Verdict:
     flagged: bool
     reasons: list[str]
     model_version: str
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """Enough to load the same model in another process (a parse worker) and check it is the same."""
-
-    directory: str
-    threshold: float
-    version: str
 
 
 def classify_text(title: str, summary: str) -> tuple[str, str]:

@@ -139,6 +139,11 @@ class _BoundedDecoder:
         return b"".join(self.parts)
 
 
+def host_key(url: str) -> str:
+    """The host a URL's per-host limit counts against."""
+    return (urlsplit(url).hostname or "").lower()
+
+
 def _check_url(url: str) -> httpx.URL:
     try:
         parsed = httpx.URL(url)
@@ -152,20 +157,32 @@ def _check_url(url: str) -> httpx.URL:
 
 
 class Fetcher:
-    """An HTTP client for feeds; use as ``async with Fetcher(settings) as f: await f.fetch(url)``."""
+    """An HTTP client for feeds; use as ``async with Fetcher(settings) as f: await f.fetch(url)``.
 
-    def __init__(self, settings: Settings) -> None:
+    ``concurrency`` and ``host_limits`` override the settings' limits for this client: a round split
+    over several processes gives each its share, so that the limits still hold for the round.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        concurrency: int | None = None,
+        host_limits: Mapping[str, int] | None = None,
+    ) -> None:
         self.settings = settings
         p = settings.polling
-        self._global = asyncio.Semaphore(p.concurrency)
+        limit = max(1, concurrency or p.concurrency)
+        self._global = asyncio.Semaphore(limit)
+        self._host_limits = dict(host_limits or {})
         self._hosts: dict[str, asyncio.Semaphore] = {}
         transport = httpx.AsyncHTTPTransport(retries=0, trust_env=False)
         # httpx offers no public way to pass a network backend, so the pool it built is replaced by an
         # identical one that uses the guarded backend (httpx 0.28 keeps it in ``_pool``).
         transport._pool = httpcore.AsyncConnectionPool(
             ssl_context=httpx.create_ssl_context(),
-            max_connections=p.concurrency,
-            max_keepalive_connections=p.concurrency,
+            max_connections=limit,
+            max_keepalive_connections=limit,
             keepalive_expiry=30.0,
             retries=0,
             network_backend=GuardedBackend(allow_private=settings.allow_private_networks),
@@ -190,7 +207,8 @@ class Fetcher:
     def _host_limit(self, host: str) -> asyncio.Semaphore:
         sem = self._hosts.get(host)
         if sem is None:
-            sem = self._hosts[host] = asyncio.Semaphore(self.settings.polling.per_host_concurrency)
+            share = self._host_limits.get(host, self.settings.polling.per_host_concurrency)
+            sem = self._hosts[host] = asyncio.Semaphore(max(1, share))
         return sem
 
     async def fetch(
@@ -202,8 +220,7 @@ class Fetcher:
         user_agent: str | None = None,
     ) -> FetchResult:
         """Fetch ``url`` within the limits above; raise a FetchError subclass on any failure."""
-        host = (urlsplit(url).hostname or "").lower()
-        async with self._global, self._host_limit(host):
+        async with self._global, self._host_limit(host_key(url)):
             try:
                 # The deadline starts once we hold our slots: waiting in the queue is not the server's fault.
                 async with asyncio.timeout(self.settings.polling.timeout_seconds):

@@ -1,15 +1,15 @@
 """What a parse worker process does with one fetched body: parse it, then score its entries.
 
-    job(body, url, now, content_type, model, known)
-        -> WorkerResult(parsed, verdicts)      verdicts: content hash -> Verdict, for entries not in ``known``
+    job(body, url, now, content_type, model)
+        -> WorkerResult(parsed, verdicts)      verdicts: content hash -> Verdict, one per distinct text
         -> (kind, message)                     the body is not a usable feed (a ParseError, as plain data)
 
 Scoring here, next to the parser, is what lets a polling round use every CPU: the pipeline's main
 process (fetching, the database) holds one interpreter lock, and the classifier costs about as much CPU
-per item as parsing does. ``known`` holds the content hashes the feed's stored articles already have, so
-an unchanged item is not scored again; which entries are really new or changed is still decided by the
-pipeline inside its transaction (:func:`monitor.decide.plan_entries`), and anything it needs a verdict
-for that is missing here is scored there.
+per item as parsing does. Every entry is scored, unchanged ones too (the worker does not know what is
+stored; in a steady round only changed feeds are parsed at all); which entries are new or changed is
+decided by the pipeline inside its transaction (:func:`monitor.decide.plan_entries`), which uses these
+verdicts and scores anything it finds missing itself.
 
 ``model`` names the artifact to load (:class:`monitor.classify.ModelSpec`); each worker loads it once.
 A model that cannot be loaded here, or that is not the version the pipeline expects, gives no verdicts:
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,15 +54,15 @@ def _classifier(spec: ModelSpec) -> Classifier | None:
     return _loaded[spec]
 
 
-def score_entries(parsed: ParsedFeed, spec: ModelSpec, known: Collection[str]) -> dict[str, Verdict]:
-    """Verdicts for the entries whose content hash is not in ``known`` (each distinct text once)."""
+def score_entries(parsed: ParsedFeed, spec: ModelSpec) -> dict[str, Verdict]:
+    """Verdicts for the entries, by content hash (each distinct text once)."""
     classifier = _classifier(spec)
     if classifier is None:
         return {}
     todo: dict[str, tuple[str, str]] = {}
     for entry in parsed.entries:
         key = entry.content_hash
-        if key not in known and key not in todo:
+        if key not in todo:
             todo[key] = classify_text(entry.title, entry.summary)
     if not todo:
         return {}
@@ -77,7 +76,6 @@ def job(
     now: dt.datetime,
     content_type: str,
     model: ModelSpec | None = None,
-    known: Collection[str] = (),
 ) -> WorkerResult | tuple[str, str]:
     """Run in a parse worker; errors cross the process boundary as plain tuples.
 
@@ -92,7 +90,7 @@ def job(
     verdicts: dict[str, Verdict] = {}
     if model is not None and parsed.entries:
         try:
-            verdicts = score_entries(parsed, model, known)
+            verdicts = score_entries(parsed, model)
         except Exception:
             log.exception("scoring in the parse worker failed for %s; the pipeline scores instead", url)
     return WorkerResult(parsed, verdicts)

@@ -1,13 +1,14 @@
 """One polling round over the due feeds: orchestration only, every decision lives elsewhere.
 
     feeds = storage.due_feeds(now)                        # one read
-    for each feed, concurrently (global + per-host limits in fetch):
-        result = fetch.fetch(feed.fetch_url, validators)  # deadline, caps, address checks
-        if 304 or a fetch error:
+    for each feed, concurrently (global + per-host limits in fetch), in worker processes for a large
+    round (monitor.shards: one share of the feeds per CPU), in this process for a handful of feeds:
+        done = fetch_parse.fetch_and_parse(feed)          # fetch: deadline, caps, address checks;
+                                                          # parse (and, in workers, score) in a thread
+    back here, per feed as it finishes:
+        if 304 or a fetch/parse error:
             outcome -> small batch written with other feeds' outcomes  (cheap path, no articles)
             continue
-        parsed, verdicts = parse_worker.job(body, known)   # in a worker process (parse_workers):
-                                                          # parse, then score entries not yet stored
         queued for the single writer thread, which stores every feed waiting in its queue in one
         transaction, each feed inside its OWN SAVEPOINT:
             known  = storage.load_known(entries)
@@ -33,13 +34,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import multiprocessing
 import os
 import random
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -48,10 +47,11 @@ from sqlalchemy.orm import Session
 from monitor import decide
 from monitor.classify import ModelSpec, classify_text
 from monitor.config import Settings
-from monitor.errors import FeedError, FetchError, ParseError, RetryLaterError
+from monitor.errors import FeedError, FetchError, RetryLaterError
 from monitor.fetch import Fetcher, FetchResult
+from monitor.fetch_parse import FeedDone, fetch_and_parse
 from monitor.parse import ParsedFeed
-from monitor.parse_worker import WorkerResult, job
+from monitor.shards import ShardPool, plan_shards
 from monitor.storage import articles as article_store
 from monitor.storage import polling as poll_store
 from monitor.storage.db import Database
@@ -174,114 +174,85 @@ class Poller:
         summary = PollSummary(feeds=len(feeds))
         if not feeds:
             return summary
-        # A handful of feeds parse faster in a thread than it takes to start worker processes.
-        self._pool_size = min(parse_workers(self.settings), len(feeds)) if len(feeds) > SMALL_ROUND else 1
-        self._pool: Executor | None = None  # started on the first body to parse: an all-304 round needs none
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-writer")
-        # Reads that must not wait behind the writer's transactions (SQLite WAL and PostgreSQL allow it).
-        self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-reader")
         self._pending: list[poll_store.PollOutcome] = []
-        self._in_flight = asyncio.Semaphore(self.settings.polling.concurrency)
         self._queue: asyncio.Queue[_StoreJob | None] = asyncio.Queue()
         writer = asyncio.create_task(self._writer_loop())
         try:
-            async with Fetcher(self.settings) as fetcher:
-                tasks = [asyncio.create_task(self._poll_feed(fetcher, feed)) for feed in feeds]
-                for finished in asyncio.as_completed(tasks):
-                    outcome = await finished
-                    summary.add(outcome)
-                    if self.on_feed is not None:
-                        self.on_feed(outcome)
+            # A handful of feeds are polled faster here than it takes to start worker processes.
+            workers = min(parse_workers(self.settings), len(feeds)) if len(feeds) > SMALL_ROUND else 1
+            if workers > 1:
+                await self._run_in_workers(feeds, workers, summary)
+            else:
+                await self._run_here(feeds, summary)
             await self._flush()
         finally:
             await self._queue.put(None)
             await writer
-            if self._pool is not None:
-                self._pool.shutdown(wait=True, cancel_futures=True)
             self._writer.shutdown(wait=True)
-            self._reader.shutdown(wait=True)
         return summary
 
-    def _start_pool(self) -> Executor:
-        if self._pool_size > 1:
-            # forkserver: forking a process that already runs threads (the writer, the resolver) is unsafe.
-            ctx = multiprocessing.get_context("forkserver")
-            return ProcessPoolExecutor(max_workers=self._pool_size, mp_context=ctx)
-        return ThreadPoolExecutor(max_workers=1, thread_name_prefix="parse")
+    def _count(self, summary: PollSummary, outcome: poll_store.PollOutcome) -> None:
+        summary.add(outcome)
+        if self.on_feed is not None:
+            self.on_feed(outcome)
 
-    async def _poll_feed(self, fetcher: Fetcher, feed: poll_store.DueFeed) -> poll_store.PollOutcome:
+    async def _run_here(self, feeds: list[poll_store.DueFeed], summary: PollSummary) -> None:
+        """Fetch in this event loop, parse in one thread; the classifier scores in the writer."""
+        parse_in = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parse")
         # Bounds the bodies and parse results held in memory: fetching runs ahead of parsing otherwise.
-        async with self._in_flight:
-            return await self._poll_feed_now(fetcher, feed)
+        in_flight = asyncio.Semaphore(self.settings.polling.concurrency)
+        try:
+            async with Fetcher(self.settings) as fetcher:
 
-    async def _poll_feed_now(self, fetcher: Fetcher, feed: poll_store.DueFeed) -> poll_store.PollOutcome:
-        started = self.clock()
-        try:
-            result = await fetcher.fetch(feed.fetch_url, etag=feed.etag, last_modified=feed.last_modified)
-        except FeedError as exc:
-            return await self._cheap(self._failure(feed, started, exc))
-        except Exception as exc:  # a bug must not stop the other feeds
-            log.exception("unexpected error fetching %s", feed.fetch_url, extra={"feed": feed.url})
-            return await self._cheap(
-                self._failure(feed, started, FetchError(feed.url, repr(exc), kind="internal"))
-            )
-        if result.not_modified:
-            return await self._cheap(self._success(feed, started, result, None))
-        try:
-            parsed, verdicts = await self._parse(feed, result, started)
-        except ParseError as exc:
-            return await self._cheap(self._failure(feed, started, exc, status=result.status))
-        outcome = self._success(feed, started, result, parsed)
-        store = _StoreJob(feed, parsed, outcome, asyncio.get_running_loop().create_future(), verdicts)
+                async def one(feed: poll_store.DueFeed) -> poll_store.PollOutcome:
+                    async with in_flight:
+                        done = await fetch_and_parse(fetcher, feed, self.clock(), parse_in=parse_in)
+                        return await self._settle(feed, done)
+
+                for finished in asyncio.as_completed([asyncio.create_task(one(f)) for f in feeds]):
+                    self._count(summary, await finished)
+        finally:
+            parse_in.shutdown(wait=True)
+
+    async def _run_in_workers(
+        self, feeds: list[poll_store.DueFeed], workers: int, summary: PollSummary
+    ) -> None:
+        """Fetch, parse and score in worker processes (:mod:`monitor.shards`); store here."""
+        by_id = {feed.id: feed for feed in feeds}
+        p = self.settings.polling
+        shards = plan_shards(feeds, workers, p.per_host_concurrency)
+
+        async def handle(done: FeedDone) -> None:
+            self._count(summary, await self._settle(by_id[done.feed_id], done))
+
+        pool = ShardPool(
+            self.settings, shards, self.clock(), self._model_spec, p.concurrency, backlog=2 * GROUP
+        )
+        await pool.run(handle)
+
+    async def _settle(self, feed: poll_store.DueFeed, done: FeedDone) -> poll_store.PollOutcome:
+        """Turn one feed's result into its recorded outcome, storing its entries if it has any."""
+        finished = self.clock()
+        started = finished - dt.timedelta(seconds=done.seconds)
+        status = done.result.status if done.result is not None else None
+        if done.failure is not None:
+            error = done.failure.error(feed.url)
+            return await self._cheap(self._failure(feed, started, error, status=status))
+        assert done.result is not None
+        if done.parsed is None:
+            return await self._cheap(self._success(feed, started, done.result, None))
+        outcome = self._success(feed, started, done.result, done.parsed)
+        store = _StoreJob(
+            feed, done.parsed, outcome, asyncio.get_running_loop().create_future(), dict(done.verdicts)
+        )
         await self._queue.put(store)
         try:
             return await store.done
         except Exception as exc:
             log.exception("storing %s failed", feed.url, extra={"feed": feed.url})
             error = FetchError(feed.url, f"storing failed: {type(exc).__name__}: {exc}", kind="storage")
-            return await self._cheap(self._failure(feed, started, error, status=result.status))
-
-    def _known_hashes(self, feed: poll_store.DueFeed) -> frozenset[str]:
-        try:
-            with self.db.transaction() as session:
-                return article_store.recent_content_hashes(session, feed.id, feed.last_success_at)
-        except Exception:  # only spares the workers some scoring: the transaction decides what is new
-            log.exception("reading stored hashes of %s failed", feed.url, extra={"feed": feed.url})
-            return frozenset()
-
-    async def _parse(
-        self, feed: poll_store.DueFeed, result: FetchResult, now: dt.datetime
-    ) -> tuple[ParsedFeed, dict[str, Verdict]]:
-        loop = asyncio.get_running_loop()
-        if self._pool is None:
-            self._pool = self._start_pool()
-        # Scoring in the worker pays only where workers are processes; threads share our one CPU.
-        model = self._model_spec if isinstance(self._pool, ProcessPoolExecutor) else None
-        known: frozenset[str] = frozenset()
-        if model is not None and feed.last_success_at is not None:
-            known = await loop.run_in_executor(self._reader, self._known_hashes, feed)
-        args = (result.body, result.final_url, now, result.content_type, model, known)
-        try:
-            parsed = await loop.run_in_executor(self._pool, job, *args)
-        except BrokenProcessPool as exc:
-            # A worker died (killed, out of memory): start a fresh pool so the other feeds go on.
-            log.error("parse worker died on %s; restarting the pool", result.url)
-            old = self._pool
-            if isinstance(old, ProcessPoolExecutor) and old._broken:
-                self._pool = ProcessPoolExecutor(
-                    max_workers=parse_workers(self.settings),
-                    mp_context=multiprocessing.get_context("forkserver"),
-                )
-                old.shutdown(wait=False, cancel_futures=True)
-            raise ParseError(
-                result.url, "the parser process died on this document", kind="parse_crash"
-            ) from exc
-        except Exception as exc:
-            raise ParseError(result.url, f"{type(exc).__name__}: {exc}", kind="parse") from exc
-        if isinstance(parsed, tuple):
-            raise ParseError(result.url, parsed[1], kind=parsed[0])
-        assert isinstance(parsed, WorkerResult)
-        return parsed.parsed, dict(parsed.verdicts)
+            return await self._cheap(self._failure(feed, started, error, status=status))
 
     # --- outcomes -------------------------------------------------------------------------------------
 

@@ -88,21 +88,6 @@ def load_known(session: Session, feed_id: int, entries: Sequence[ParsedEntry]) -
     return known
 
 
-def recent_content_hashes(session: Session, feed_id: int, since: dt.datetime | None) -> frozenset[str]:
-    """Content hashes of the feed's articles seen from a day before ``since`` on (its last good poll).
-
-    Only a hint for the parse workers (which entries need no scoring); never used to decide what to store.
-    """
-    if since is None:
-        return frozenset()
-    query = (
-        select(Article.content_hash)
-        .join(ArticleFeed, ArticleFeed.article_id == Article.id)
-        .where(ArticleFeed.feed_id == feed_id, ArticleFeed.last_seen_at >= since - dt.timedelta(days=1))
-    )
-    return frozenset(h for h in session.scalars(query) if h)
-
-
 def _article_values(entry: ParsedEntry, now: dt.datetime, verdict: VerdictLike | None) -> dict[str, Any]:
     values: dict[str, Any] = {
         "url": entry.link,

@@ -14,26 +14,8 @@ from typing import Any
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from monitor.records import DueFeed as DueFeed  # re-exported: the pipeline and the CLI use it from here
 from monitor.storage.models import Article, Feed, Incident, PollLog
-
-
-@dataclass(frozen=True)
-class DueFeed:
-    id: int
-    url: str
-    redirect_url: str | None
-    etag: str | None
-    last_modified: str | None
-    interval_minutes: float | None
-    consecutive_failures: int
-    title: str
-    site_url: str
-    last_success_at: dt.datetime | None = None
-
-    @property
-    def fetch_url(self) -> str:
-        """Where to poll: the target of the last permanent redirect, else the URL as the user gave it."""
-        return self.redirect_url or self.url
 
 
 @dataclass
@@ -80,7 +62,6 @@ def _to_due(row: Feed) -> DueFeed:
         consecutive_failures=row.consecutive_failures or 0,
         title=row.title or "",
         site_url=row.site_url or "",
-        last_success_at=row.last_success_at,
     )
 
 

@@ -1,0 +1,325 @@
+"""A large polling round split over worker processes: they fetch, parse and score; the pipeline stores.
+
+    shards = plan_shards(feeds, workers, per_host)          # pure: which worker polls which feeds
+    await ShardPool(settings, shards, now, model, concurrency).run(handle)
+        # handle(FeedDone) is awaited once per feed, as each finishes (storing it, in the pipeline)
+
+Why processes: fetching (httpx), parsing (feedparser) and scoring are all Python and hold one
+interpreter lock per process; in one process a round over a thousand feeds used one CPU however many
+the machine had. Each worker runs its own event loop, :class:`~monitor.fetch.Fetcher` and parse thread
+(:func:`monitor.fetch_parse.fetch_and_parse`) and sends one result per feed down its own pipe; the
+pipeline's process only stores (one writer, as before).
+
+Limits still hold for the round as a whole: a host's feeds go to at most ``per_host`` workers and its
+per-host limit is divided between them; the global limit is divided between the workers.
+
+Faults: a worker that dies (killed, out of memory) is noticed when its pipe closes. The feed it was
+parsing, if any, is reported as the cause (``parse_crash``); the feeds it had not finished go to a new
+worker, at most :data:`MAX_RESTARTS` times per share, then they are reported as ``worker_crash``.
+Nothing is stored by a worker, so a dead one loses no data: its feeds keep their validators and are
+fetched again. Workers ignore SIGINT (the pipeline decides when a round ends) and exit as soon as the
+pipeline's process is gone (their lifeline pipe closes), so a killed round leaves no fetchers behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import multiprocessing
+import os
+import queue
+import signal
+import threading
+from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from typing import Any
+
+from monitor.config import Settings
+from monitor.fetch import Fetcher, host_key
+from monitor.fetch_parse import Failure, FeedDone, fetch_and_parse
+from monitor.records import DueFeed, ModelSpec
+
+log = logging.getLogger(__name__)
+
+#: How often one share of a round is given to a new worker after its worker died.
+MAX_RESTARTS = 3
+_END = ("end",)
+
+
+@dataclass
+class Shard:
+    feeds: list[DueFeed] = field(default_factory=list)
+    #: This worker's share of each host's per-host limit.
+    host_limits: dict[str, int] = field(default_factory=dict)
+
+
+def plan_shards(feeds: Sequence[DueFeed], workers: int, per_host: int) -> list[Shard]:
+    """Share ``feeds`` between at most ``workers`` workers, keeping every host within ``per_host``.
+
+    Hosts with the most feeds are placed first, each on the least-loaded workers; a host is spread over
+    at most ``per_host`` workers and its limit divided between them (the shares add up to ``per_host``).
+    """
+    workers = max(1, workers)
+    by_host: dict[str, list[DueFeed]] = {}
+    for feed in feeds:
+        by_host.setdefault(host_key(feed.fetch_url), []).append(feed)
+    shards = [Shard() for _ in range(workers)]
+    for host, group in sorted(by_host.items(), key=lambda item: (-len(item[1]), item[0])):
+        spread = max(1, min(workers, per_host, len(group)))
+        chosen = sorted(range(workers), key=lambda i: (len(shards[i].feeds), i))[:spread]
+        share, extra = divmod(max(1, per_host), spread)
+        for n, i in enumerate(chosen):
+            shards[i].host_limits[host] = max(1, share + (1 if n < extra else 0))
+        for n, feed in enumerate(group):
+            shards[chosen[n % spread]].feeds.append(feed)
+    return [shard for shard in shards if shard.feeds]
+
+
+# --- in the worker process ------------------------------------------------------------------------------
+
+
+def _watch(lifeline: Connection) -> None:
+    with contextlib.suppress(EOFError, OSError):
+        lifeline.recv()  # nothing is ever sent: this returns only when the pipeline's end closes
+    os._exit(1)  # the pipeline is gone: nobody would store what we fetch
+
+
+def _send_all(conn: Connection, outbox: queue.SimpleQueue[Any]) -> None:
+    """Send what the event loop queued; resolve its future once sent (that frees its in-flight slot)."""
+    while (item := outbox.get()) is not None:
+        message, sent = item
+        try:
+            conn.send(message)
+        except (BrokenPipeError, ConnectionResetError, EOFError):
+            os._exit(1)
+        except Exception as exc:  # an unpicklable result: report the feed instead of losing it
+            if not isinstance(message, FeedDone):
+                raise
+            failure = Failure("internal", f"result could not be passed on: {type(exc).__name__}: {exc}")
+            conn.send(FeedDone(message.feed_id, message.seconds, failure=failure))
+        if sent is not None:
+            loop, future = sent
+            loop.call_soon_threadsafe(future.set_result, None)
+
+
+async def _poll_shard(
+    settings: Settings,
+    shard: Shard,
+    now: dt.datetime,
+    model: ModelSpec | None,
+    concurrency: int,
+    outbox: queue.SimpleQueue[Any],
+) -> None:
+    loop = asyncio.get_running_loop()
+    parse_in = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parse")
+    # Bounds the bodies and results held in memory: a slot is free again only once its result is sent,
+    # so a pipeline that falls behind (and stops reading) stops the fetching too.
+    in_flight = asyncio.Semaphore(concurrency)
+
+    def parsing(feed_id: int) -> None:
+        outbox.put((("parsing", feed_id), None))
+
+    async def send(done: FeedDone) -> None:
+        sent = loop.create_future()
+        outbox.put((done, (loop, sent)))
+        await sent
+
+    try:
+        async with Fetcher(settings, concurrency=concurrency, host_limits=shard.host_limits) as fetcher:
+
+            async def one(feed: DueFeed) -> None:
+                async with in_flight:
+                    try:
+                        done = await fetch_and_parse(
+                            fetcher, feed, now, parse_in=parse_in, model=model, on_parsing=parsing
+                        )
+                    except Exception as exc:
+                        log.exception("polling %s failed unexpectedly", feed.url)
+                        done = FeedDone(feed.id, 0.0, failure=Failure("internal", repr(exc)))
+                    await send(done)
+
+            await asyncio.gather(*(one(feed) for feed in shard.feeds))
+    finally:
+        parse_in.shutdown(wait=True)
+
+
+def worker_main(
+    settings: Settings,
+    shard: Shard,
+    now: dt.datetime,
+    model: ModelSpec | None,
+    concurrency: int,
+    conn: Connection,
+    lifeline: Connection,
+) -> None:
+    """Entry point of a worker process: poll ``shard`` and send a FeedDone per feed, then ``("end",)``."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_watch, args=(lifeline,), name="lifeline", daemon=True).start()
+    outbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    sender = threading.Thread(target=_send_all, args=(conn, outbox), name="sender")
+    sender.start()
+    try:
+        asyncio.run(_poll_shard(settings, shard, now, model, concurrency, outbox))
+        outbox.put((_END, None))
+    finally:
+        outbox.put(None)
+        sender.join()
+        conn.close()
+
+
+# --- in the pipeline's process -------------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class _Worker:
+    shard: Shard
+    restarts: int
+    process: multiprocessing.process.BaseProcess
+    conn: Connection
+    lifeline: Connection
+    pending: set[int]
+    parsing: int | None = None
+    ended: bool = False
+
+
+class ShardPool:
+    """Runs the shards in worker processes; ``await pool.run(handle)`` calls ``handle`` once per feed.
+
+    At most ``backlog`` results wait for their ``handle`` to finish (storing them, typically): past that
+    the pool stops reading, the workers' sends block and their fetching stops, so memory stays bounded
+    however far the store falls behind.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        shards: Sequence[Shard],
+        now: dt.datetime,
+        model: ModelSpec | None,
+        concurrency: int,
+        backlog: int = 100,
+    ) -> None:
+        self.settings = settings
+        self.shards = list(shards)
+        self.now = now
+        self.model = model
+        # Each worker's share of the global limit.
+        self.concurrency = max(1, -(-concurrency // max(1, len(self.shards))))
+        self._slots = threading.BoundedSemaphore(max(1, backlog))
+        self._live: set[_Worker] = set()
+        # forkserver: forking a process that already runs threads (the writer, the resolver) is unsafe.
+        self._ctx = multiprocessing.get_context("forkserver")
+
+    def _start(self, shard: Shard, restarts: int, inbox: Callable[[_Worker, Any], None]) -> _Worker:
+        receive, send = self._ctx.Pipe(duplex=False)
+        give, keep = self._ctx.Pipe(duplex=False)  # the lifeline: the worker gets the receiving end
+        process = self._ctx.Process(
+            target=worker_main,
+            args=(self.settings, shard, self.now, self.model, self.concurrency, send, give),
+            name="monitor-poll-worker",
+            daemon=True,
+        )
+        process.start()
+        send.close()
+        give.close()
+        worker = _Worker(shard, restarts, process, receive, keep, {f.id for f in shard.feeds})
+        threading.Thread(target=self._read, args=(worker, inbox), name="shard-reader", daemon=True).start()
+        return worker
+
+    def _read(self, worker: _Worker, inbox: Callable[[_Worker, Any], None]) -> None:
+        while True:
+            self._slots.acquire()
+            try:
+                message = worker.conn.recv()
+            except (EOFError, OSError):
+                self._slots.release()
+                break
+            except Exception as exc:  # a half-written message from a worker that died mid-send
+                self._slots.release()
+                log.error("unreadable message from a poll worker: %s", exc)
+                break
+            if not isinstance(message, FeedDone):
+                self._slots.release()
+            inbox(worker, message)
+        worker.process.join()
+        inbox(worker, ("exit", worker.process.exitcode))
+
+    async def run(self, handle: Callable[[FeedDone], Awaitable[None]]) -> None:
+        loop = asyncio.get_running_loop()
+        messages: asyncio.Queue[tuple[_Worker, Any]] = asyncio.Queue()
+        tasks: set[asyncio.Task[None]] = set()
+
+        def inbox(worker: _Worker, message: Any) -> None:
+            loop.call_soon_threadsafe(messages.put_nowait, (worker, message))
+
+        async def settle(done: FeedDone, slot: bool) -> None:
+            try:
+                await handle(done)
+            finally:
+                if slot:
+                    self._slots.release()
+
+        def deliver(done: FeedDone, slot: bool) -> None:
+            task = asyncio.create_task(settle(done, slot))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+
+        live = self._live
+        live.update(self._start(shard, 0, inbox) for shard in self.shards)
+        try:
+            while live:
+                worker, message = await messages.get()
+                if isinstance(message, FeedDone):
+                    worker.pending.discard(message.feed_id)
+                    if worker.parsing == message.feed_id:
+                        worker.parsing = None
+                    deliver(message, True)
+                elif message[0] == "parsing":
+                    worker.parsing = message[1]
+                elif message == _END:
+                    worker.ended = True
+                elif message[0] == "exit":
+                    live.discard(worker)
+                    worker.conn.close()
+                    worker.lifeline.close()
+                    for done in self._after_exit(worker, message[1]):
+                        deliver(done, False)
+                    if worker.pending and worker.restarts < MAX_RESTARTS:
+                        rest = [f for f in worker.shard.feeds if f.id in worker.pending]
+                        again = Shard(rest, worker.shard.host_limits)
+                        live.add(self._start(again, worker.restarts + 1, inbox))
+                    else:
+                        reason = f"the poll worker died {worker.restarts + 1} times before this feed was done"
+                        for feed_id in sorted(worker.pending):
+                            deliver(FeedDone(feed_id, 0.0, failure=Failure("worker_crash", reason)), False)
+            while tasks:
+                await asyncio.gather(*list(tasks))
+        finally:
+            for worker in live:  # stopped early (an error, a cancelled round): no fetcher outlives it
+                if worker.process.is_alive():
+                    worker.process.kill()
+                worker.lifeline.close()
+
+    def state(self) -> list[tuple[int | None, int | None]]:
+        """(process id, id of the feed it is parsing or None) of each running worker, for diagnostics."""
+        return [(w.process.pid, w.parsing) for w in list(self._live)]
+
+    @staticmethod
+    def _after_exit(worker: _Worker, code: int | None) -> list[FeedDone]:
+        if worker.ended and not worker.pending:
+            return []
+        log.error(
+            "a poll worker ended with status %s with %d feeds not done; %s",
+            code,
+            len(worker.pending),
+            "restarting them" if worker.restarts < MAX_RESTARTS else "giving up on them this round",
+        )
+        if worker.parsing is None or worker.parsing not in worker.pending:
+            return []
+        worker.pending.discard(worker.parsing)
+        message = f"the parser process died (exit status {code}) on this document"
+        return [FeedDone(worker.parsing, 0.0, failure=Failure("parse_crash", message, parse=True))]
