@@ -63,14 +63,30 @@ class LinearScorer:
                 f"artifact has {len(coef)} coefficients for {len(names)} features: {art.REBUILD}"
             )
 
+    @staticmethod
+    def check(artifact: art.Artifact) -> None:
+        """The cheap checks of :meth:`from_artifact`, for a caller that builds the scorer later."""
+        try:
+            features = list(artifact.meta["cue_features"])
+            missing = [
+                k for k in ("blocks", "calibration", "cue_scale", "intercept") if k not in artifact.meta
+            ]
+        except (KeyError, TypeError) as exc:
+            raise ModelError(f"{artifact.path}: malformed artifact ({exc!r}): {art.REBUILD}") from exc
+        if features != list(FEATURE_NAMES):
+            raise ModelError(
+                f"{artifact.path}: the artifact's cue features differ from this code's: {art.REBUILD}"
+            )
+        if missing or "coef" not in artifact.arrays:
+            raise ModelError(
+                f"{artifact.path}: malformed artifact (missing {missing or ['coef']}): {art.REBUILD}"
+            )
+
     @classmethod
     def from_artifact(cls, artifact: art.Artifact) -> LinearScorer:
+        cls.check(artifact)
         meta, arrays = artifact.meta, artifact.arrays
         try:
-            if list(meta["cue_features"]) != list(FEATURE_NAMES):
-                raise ModelError(
-                    f"{artifact.path}: the artifact's cue features differ from this code's: {art.REBUILD}"
-                )
             blocks = []
             for spec in meta["blocks"]:
                 name = spec["name"]

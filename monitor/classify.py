@@ -53,18 +53,29 @@ class Classifier:
 
     def __init__(
         self,
-        scorer: LinearScorer,
+        scorer: LinearScorer | art.Artifact,
         *,
         version: str,
         threshold: float,
         meta: dict[str, Any],
         directory: Path | None = None,
     ) -> None:
-        self.scorer = scorer
+        # Given a checked artifact, the scorer (its vocabularies, about 20 MB) is built on first use:
+        # a polling round whose workers score everything never needs it in the pipeline's process.
+        self._scorer = scorer if isinstance(scorer, LinearScorer) else None
+        self._artifact = None if isinstance(scorer, LinearScorer) else scorer
         self.version = version
         self.threshold = threshold
         self.meta = meta
         self.directory = directory
+
+    @property
+    def scorer(self) -> LinearScorer:
+        if self._scorer is None:
+            assert self._artifact is not None
+            self._scorer = LinearScorer.from_artifact(self._artifact)
+            self._artifact = None
+        return self._scorer
 
     @property
     def spec(self) -> ModelSpec | None:
@@ -109,10 +120,10 @@ def model_dir(settings: Settings) -> Path:
 
 def load_from(directory: Path, threshold: float | None = None) -> Classifier:
     artifact = art.load(directory)
-    scorer = LinearScorer.from_artifact(artifact)
+    LinearScorer.check(artifact)  # a stale or malformed artifact is refused now, not at first use
     chosen = float(artifact.meta["threshold"]) if threshold is None else float(threshold)
     return Classifier(
-        scorer,
+        artifact,
         version=str(artifact.meta["version"]),
         threshold=chosen,
         meta=artifact.meta,

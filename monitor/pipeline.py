@@ -15,16 +15,16 @@
             plan   = decide.plan_entries(parsed, known)   # new / changed / unchanged
             verdicts += classifier.classify(missing)      # new/changed the worker did not score
             storage.apply_plan(plan, verdicts)            # articles + article_feeds
-            storage.record_polls(outcome)                 # validators, next poll, poll log
         any exception -> that feed's savepoint is rolled back and it becomes the feed's recorded error;
         the other feeds go on
+        storage.record_polls(stored outcomes + cheap ones)  # validators, next poll, poll log: one
+                                                          # batch, same transaction as the articles
 
-A feed's articles and its new validators are written in the same savepoint and reach the disk in the
-same commit, so a crash at any point keeps both or neither: the next poll then fetches the same body
-again and finds the articles it stored, so nothing is lost and nothing is duplicated. Sharing a commit
-between the feeds that are ready at the same moment (group commit) is what keeps an fsync'd SQLite
-commit per feed from capping a round at a few dozen feeds per second. A 304 carries no articles, so
-its bookkeeping is batched too.
+A feed's articles and its new validators reach the disk in the same commit, so a crash at any point keeps
+both or neither: the next poll then fetches the same body again and finds the articles it stored, so
+nothing is lost and nothing is duplicated. Sharing a commit between the feeds that are ready at the same
+moment (group commit) is what keeps an fsync'd SQLite commit per feed from capping a round at a few dozen
+feeds per second. A 304 carries no articles, so its bookkeeping is batched too.
 
 Without a classifier, articles are stored with ``classified_at`` NULL ("queued", never "not flagged").
 """
@@ -365,8 +365,10 @@ class Poller:
     ) -> list[poll_store.PollOutcome | Exception]:
         """One transaction for several feeds, each inside its own savepoint.
 
-        A feed's articles and its new validators are written in the same savepoint and committed
-        together; a feed that fails is rolled back to its savepoint alone and reported as its error.
+        A feed's articles and its new validators are committed together; a feed that fails is rolled back
+        to its savepoint alone and reported as its error. The outcomes of the feeds that were stored
+        (validators, next poll, poll log) are written after the savepoints in one batch, in the same
+        transaction: one statement per group instead of two per feed.
         """
         results: list[poll_store.PollOutcome | Exception] = []
         with self.db.transaction() as session:
@@ -377,7 +379,8 @@ class Poller:
                 except Exception as exc:
                     log.exception("storing %s failed", job.feed.url, extra={"feed": job.feed.url})
                     results.append(exc)
-            poll_store.record_polls(session, cheap)
+            stored = [r for r in results if isinstance(r, poll_store.PollOutcome)]
+            poll_store.record_polls(session, [*stored, *cheap])
         return results
 
     def _store(self, session: Session, job: _StoreJob) -> poll_store.PollOutcome:
@@ -389,7 +392,6 @@ class Poller:
         applied = article_store.apply_plan(session, feed.id, plan, now, verdicts)
         outcome.new_articles = len(applied.new_ids)
         outcome.updated_articles = len(applied.changed_ids)
-        poll_store.record_polls(session, [outcome])
         return outcome
 
     def _classify(

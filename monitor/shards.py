@@ -211,8 +211,10 @@ class ShardPool:
         self.concurrency = max(1, -(-concurrency // max(1, len(self.shards))))
         self._slots = threading.BoundedSemaphore(max(1, backlog))
         self._live: set[_Worker] = set()
-        # forkserver: forking a process that already runs threads (the writer, the resolver) is unsafe.
-        self._ctx = multiprocessing.get_context("forkserver")
+        # spawn: forking a process that already runs threads (the writer, the readers) is unsafe, and a
+        # fork server would add two resident helper processes (its own and the resource tracker) for no
+        # gain, since a worker imports what it needs itself either way.
+        self._ctx = multiprocessing.get_context("spawn")
 
     def _start(self, shard: Shard, restarts: int, inbox: Callable[[_Worker, Any], None]) -> _Worker:
         receive, send = self._ctx.Pipe(duplex=False)

@@ -313,3 +313,7 @@ def model_info(app: AppContext) -> None:
 
 
 COMMANDS = (classify_command, model_group)
+
+# The learning-loop subcommands (retrain, evaluate-reviews) live in their own module and attach
+# themselves to model_group: importing it here keeps `monitor model` whole when commands load lazily.
+from monitor.cli import learning as _learning  # noqa: E402, F401

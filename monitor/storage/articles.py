@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from monitor.decide import Known, KnownArticle, Plan, entry_keys, lookup_keys, title_key
@@ -43,22 +43,40 @@ def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
         yield values[start : start + _CHUNK]
 
 
+# Built once: constructing and cache-keying these per call was most of load_known's cost in a round.
+_COLS = (Article.id, Article.canonical_url, Article.content_hash)
+_BY_URL = select(*_COLS).where(Article.canonical_url.in_(bindparam("values", expanding=True)))
+_BY_KEY = (
+    select(ArticleFeed.entry_key, *_COLS)
+    .join(Article, Article.id == ArticleFeed.article_id)
+    .where(
+        ArticleFeed.feed_id == bindparam("feed_id"),
+        ArticleFeed.entry_key.in_(bindparam("values", expanding=True)),
+    )
+)
+_BY_TITLE = (
+    select(Article.title, Article.published_at, *_COLS)
+    .join(ArticleFeed, ArticleFeed.article_id == Article.id)
+    .where(
+        ArticleFeed.feed_id == bindparam("feed_id"), Article.title.in_(bindparam("values", expanding=True))
+    )
+)
+_LINKED = select(ArticleFeed.article_id).where(
+    ArticleFeed.feed_id == bindparam("feed_id"),
+    ArticleFeed.article_id.in_(bindparam("values", expanding=True)),
+)
+
+
 def load_known(session: Session, feed_id: int, entries: Sequence[ParsedEntry]) -> Known:
     """Existing articles matching the entries' canonical URLs or this feed's entry keys."""
     known = Known()
     urls, keys = lookup_keys(entries)
-    cols = (Article.id, Article.canonical_url, Article.content_hash)
     for chunk in _chunks(sorted(urls)):
-        for aid, url, chash in session.execute(select(*cols).where(Article.canonical_url.in_(chunk))):
+        for aid, url, chash in session.execute(_BY_URL, {"values": list(chunk)}):
             if url:
                 known.by_url[url] = KnownArticle(aid, url, chash)
     for chunk in _chunks(sorted(keys)):
-        query = (
-            select(ArticleFeed.entry_key, *cols)
-            .join(Article, Article.id == ArticleFeed.article_id)
-            .where(ArticleFeed.feed_id == feed_id, ArticleFeed.entry_key.in_(chunk))
-        )
-        for key, aid, url, chash in session.execute(query):
+        for key, aid, url, chash in session.execute(_BY_KEY, {"feed_id": feed_id, "values": list(chunk)}):
             known.by_key.setdefault(key, KnownArticle(aid, url, chash))
             known.linked.add(aid)
     # Link-less items whose GUID changed (or vanished) are found by title + date among this feed's articles.
@@ -70,21 +88,14 @@ def load_known(session: Session, feed_id: int, entries: Sequence[ParsedEntry]) -
         }
     )
     for chunk in _chunks(unmatched_titles):
-        by_title = (
-            select(Article.title, Article.published_at, *cols)
-            .join(ArticleFeed, ArticleFeed.article_id == Article.id)
-            .where(ArticleFeed.feed_id == feed_id, Article.title.in_(chunk))
-        )
-        for title, published, aid, url, chash in session.execute(by_title):
+        rows = session.execute(_BY_TITLE, {"feed_id": feed_id, "values": list(chunk)})
+        for title, published, aid, url, chash in rows:
             probe = ParsedEntry("", "", None, title, "", "", published, None)
             known.by_key.setdefault(title_key(probe), KnownArticle(aid, url, chash))
             known.linked.add(aid)
     matched = sorted({a.id for a in known.by_url.values()} - known.linked)
     for chunk in _chunks(matched):
-        linked = select(ArticleFeed.article_id).where(
-            ArticleFeed.feed_id == feed_id, ArticleFeed.article_id.in_(chunk)
-        )
-        known.linked.update(session.scalars(linked))
+        known.linked.update(session.scalars(_LINKED, {"feed_id": feed_id, "values": list(chunk)}))
     return known
 
 
