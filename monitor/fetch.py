@@ -28,15 +28,18 @@ import time
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Self
+from typing import TYPE_CHECKING, Self
 from urllib.parse import urljoin, urlsplit
 
 import httpcore
 import httpx
 
-from monitor.config import Settings
 from monitor.errors import AddressRefusedError, FetchError, RetryLaterError
 from monitor.netguard import AddressRefused, GuardedBackend
+from monitor.records import FetchLimits
+
+if TYPE_CHECKING:
+    from monitor.config import Settings
 
 ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
 _REDIRECTS = {301, 302, 303, 307, 308}
@@ -159,19 +162,20 @@ def _check_url(url: str) -> httpx.URL:
 class Fetcher:
     """An HTTP client for feeds; use as ``async with Fetcher(settings) as f: await f.fetch(url)``.
 
-    ``concurrency`` and ``host_limits`` override the settings' limits for this client: a round split
-    over several processes gives each its share, so that the limits still hold for the round.
+    ``settings`` may be the service's Settings or the :class:`~monitor.records.FetchLimits` taken from
+    them (what a worker process gets). ``concurrency`` and ``host_limits`` override the limits for this
+    client: a round split over several processes gives each its share, so the limits hold for the round.
     """
 
     def __init__(
         self,
-        settings: Settings,
+        settings: Settings | FetchLimits,
         *,
         concurrency: int | None = None,
         host_limits: Mapping[str, int] | None = None,
     ) -> None:
-        self.settings = settings
-        p = settings.polling
+        p = settings if isinstance(settings, FetchLimits) else FetchLimits.of(settings)
+        self.limits = p
         limit = max(1, concurrency or p.concurrency)
         self._global = asyncio.Semaphore(limit)
         self._host_limits = dict(host_limits or {})
@@ -185,7 +189,7 @@ class Fetcher:
             max_keepalive_connections=limit,
             keepalive_expiry=30.0,
             retries=0,
-            network_backend=GuardedBackend(allow_private=settings.allow_private_networks),
+            network_backend=GuardedBackend(allow_private=p.allow_private_networks),
         )
         self._client = httpx.AsyncClient(
             transport=transport,
@@ -207,7 +211,7 @@ class Fetcher:
     def _host_limit(self, host: str) -> asyncio.Semaphore:
         sem = self._hosts.get(host)
         if sem is None:
-            share = self._host_limits.get(host, self.settings.polling.per_host_concurrency)
+            share = self._host_limits.get(host, self.limits.per_host_concurrency)
             sem = self._hosts[host] = asyncio.Semaphore(max(1, share))
         return sem
 
@@ -223,12 +227,12 @@ class Fetcher:
         async with self._global, self._host_limit(host_key(url)):
             try:
                 # The deadline starts once we hold our slots: waiting in the queue is not the server's fault.
-                async with asyncio.timeout(self.settings.polling.timeout_seconds):
+                async with asyncio.timeout(self.limits.timeout_seconds):
                     return await self._follow(url, etag, last_modified, user_agent)
             except TimeoutError as exc:
                 raise FetchError(
                     url,
-                    f"no complete answer within {self.settings.polling.timeout_seconds:g} s",
+                    f"no complete answer within {self.limits.timeout_seconds:g} s",
                     kind="timeout",
                 ) from exc
 
@@ -238,7 +242,7 @@ class Fetcher:
         current = url
         seen = {url}
         all_permanent = True
-        for hop in range(self.settings.polling.max_redirects + 1):
+        for hop in range(self.limits.max_redirects + 1):
             headers = {}
             if etag:
                 headers["If-None-Match"] = etag
@@ -262,7 +266,7 @@ class Fetcher:
             current = location
         raise FetchError(
             url,
-            f"more than {self.settings.polling.max_redirects} redirects (last: {current})",
+            f"more than {self.limits.max_redirects} redirects (last: {current})",
             kind="too_many_redirects",
         )
 
@@ -271,7 +275,7 @@ class Fetcher:
     ) -> tuple[FetchResult | None, str | None]:
         """One request: (result, None) for a final answer or (redirect result, next URL) for a redirect."""
         target = _check_url(current)
-        p = self.settings.polling
+        p = self.limits
         try:
             async with self._client.stream("GET", target, headers=headers) as response:
                 status = response.status_code
@@ -315,7 +319,7 @@ class Fetcher:
             ) from exc
 
     async def _read_body(self, url: str, response: httpx.Response) -> bytes:
-        cap = self.settings.polling.max_body_bytes
+        cap = self.limits.max_body_bytes
         encodings = [
             e.strip().lower() for e in response.headers.get("content-encoding", "").split(",") if e.strip()
         ]

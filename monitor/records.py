@@ -1,12 +1,17 @@
 """Plain records that cross from the pipeline to its worker processes.
 
 Standard library only, on purpose: a worker unpickles these before it does anything, and a worker
-whose feeds all answer 304 should never pay for importing the database layer, the parser or the model.
+whose feeds all answer 304 should never pay for importing the database layer, the settings' validation
+(pydantic), the parser or the model.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from monitor.config import Settings
 
 
 @dataclass(frozen=True)
@@ -36,3 +41,33 @@ class ModelSpec:
     directory: str
     threshold: float
     version: str
+
+
+@dataclass(frozen=True)
+class FetchLimits:
+    """The settings a fetcher obeys, taken from :class:`monitor.config.Settings` by :meth:`of`."""
+
+    timeout_seconds: float
+    connect_timeout_seconds: float
+    max_body_bytes: int
+    max_redirects: int
+    concurrency: int
+    per_host_concurrency: int
+    max_retry_after_hours: float
+    user_agent: str
+    allow_private_networks: bool
+
+    @classmethod
+    def of(cls, settings: Settings) -> FetchLimits:
+        p = settings.polling
+        return cls(
+            timeout_seconds=p.timeout_seconds,
+            connect_timeout_seconds=p.connect_timeout_seconds,
+            max_body_bytes=p.max_body_bytes,
+            max_redirects=p.max_redirects,
+            concurrency=p.concurrency,
+            per_host_concurrency=p.per_host_concurrency,
+            max_retry_after_hours=p.max_retry_after_hours,
+            user_agent=p.user_agent,
+            allow_private_networks=settings.allow_private_networks,
+        )

@@ -36,12 +36,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from monitor.config import Settings
 from monitor.fetch import Fetcher, host_key
 from monitor.fetch_parse import Failure, FeedDone, fetch_and_parse
-from monitor.records import DueFeed, ModelSpec
+from monitor.records import DueFeed, FetchLimits, ModelSpec
+
+if TYPE_CHECKING:
+    from monitor.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +109,7 @@ def _send_all(conn: Connection, outbox: queue.SimpleQueue[Any]) -> None:
 
 
 async def _poll_shard(
-    settings: Settings,
+    limits: FetchLimits,
     shard: Shard,
     now: dt.datetime,
     model: ModelSpec | None,
@@ -129,7 +131,7 @@ async def _poll_shard(
         await sent
 
     try:
-        async with Fetcher(settings, concurrency=concurrency, host_limits=shard.host_limits) as fetcher:
+        async with Fetcher(limits, concurrency=concurrency, host_limits=shard.host_limits) as fetcher:
 
             async def one(feed: DueFeed) -> None:
                 async with in_flight:
@@ -148,7 +150,7 @@ async def _poll_shard(
 
 
 def worker_main(
-    settings: Settings,
+    limits: FetchLimits,
     shard: Shard,
     now: dt.datetime,
     model: ModelSpec | None,
@@ -163,7 +165,7 @@ def worker_main(
     sender = threading.Thread(target=_send_all, args=(conn, outbox), name="sender")
     sender.start()
     try:
-        asyncio.run(_poll_shard(settings, shard, now, model, concurrency, outbox))
+        asyncio.run(_poll_shard(limits, shard, now, model, concurrency, outbox))
         outbox.put((_END, None))
     finally:
         outbox.put(None)
@@ -203,7 +205,7 @@ class ShardPool:
         concurrency: int,
         backlog: int = 100,
     ) -> None:
-        self.settings = settings
+        self.limits = FetchLimits.of(settings)
         self.shards = list(shards)
         self.now = now
         self.model = model
@@ -221,7 +223,7 @@ class ShardPool:
         give, keep = self._ctx.Pipe(duplex=False)  # the lifeline: the worker gets the receiving end
         process = self._ctx.Process(
             target=worker_main,
-            args=(self.settings, shard, self.now, self.model, self.concurrency, send, give),
+            args=(self.limits, shard, self.now, self.model, self.concurrency, send, give),
             name="monitor-poll-worker",
             daemon=True,
         )

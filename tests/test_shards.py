@@ -175,3 +175,18 @@ def test_a_worker_killed_while_parsing_blames_that_feed_and_the_rest_is_polled_a
     # The slow feed was still being fetched when its worker died: a new worker polled it again.
     assert results[2].parsed is not None and results[2].failure is None
     assert len(http_server.hits("/slow")) == 2
+
+
+def test_a_worker_of_304s_imports_neither_database_settings_nor_model() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import monitor.cli, monitor.shards\n"  # what a spawned worker imports before any body arrives
+        "heavy = ('sqlalchemy', 'pydantic', 'numpy', 'feedparser')\n"
+        "print('loaded:', *(m for m in heavy if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "loaded:", done.stdout

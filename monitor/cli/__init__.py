@@ -17,7 +17,6 @@ from typing import Any
 
 import click
 
-from monitor.cli.context import AppContext
 from monitor.errors import MonitorError
 from monitor.logs import setup_logging
 
@@ -91,6 +90,10 @@ class _Group(click.Group):
 @click.pass_context
 def main(ctx: click.Context, config_path: Path | None, log_level: str, json_logs: bool | None) -> None:
     """Monitor news feeds for reports of targeted killings, and alert on spikes."""
+    # Imported here, not at the top: worker processes started with spawn import this module (it is
+    # the console script's main) and need neither the settings' validation nor the database layer.
+    from monitor.cli.context import AppContext
+
     setup_logging(log_level, json_lines=json_logs)
     app = AppContext(config_path=config_path)
     ctx.obj = app
