@@ -60,7 +60,8 @@ class PollingSettings(_Section):
     max_redirects: int = Field(default=5, ge=0, le=20)
     concurrency: int = Field(default=32, ge=1, le=512)
     per_host_concurrency: int = Field(default=2, ge=1, le=64)
-    parse_workers: int = Field(default=0, ge=0, le=64)  # 0 = one per CPU
+    #: Worker processes that fetch, parse and score a round of more than a few feeds; 0 = one per CPU.
+    parse_workers: int = Field(default=0, ge=0, le=64)
     backoff_base_minutes: float = Field(default=5.0, gt=0)
     backoff_max_hours: float = Field(default=24.0, gt=0)
     #: Retry-After values beyond this are clamped: a server cannot make us stop polling for a month.
