@@ -65,6 +65,29 @@ def test_atom_xml_base_and_html_title() -> None:
     assert two.published_at == dt.datetime(2026, 11, 20, 8, 0, tzinfo=dt.UTC)
 
 
+def test_relative_xml_base_is_resolved_against_the_feed_url() -> None:
+    doc = (
+        b'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom" xml:base="/news/">'
+        b"<title>T</title><entry><title>A</title><link href='2026/story.html'/><id>a</id></entry>"
+        b'<entry xml:base="https://other.example.org/x/"><title>B</title><link href="b.html"/><id>b</id>'
+        b"</entry></feed>"
+    )
+    now = dt.datetime(2026, 11, 21, tzinfo=dt.UTC)
+    one, two = parse_feed(doc, "https://site.example.net/feeds/all.atom", now).entries
+    assert one.link == "https://site.example.net/news/2026/story.html"
+    assert two.link == "https://other.example.org/x/b.html"
+
+
+def test_rss_relative_link_without_xml_base_uses_the_feed_url() -> None:
+    doc = (
+        b"<rss version='2.0'><channel><title>T</title>"
+        b"<item><title>A</title><link>/a/1.html</link></item></channel></rss>"
+    )
+    now = dt.datetime(2026, 11, 21, tzinfo=dt.UTC)
+    (one,) = parse_feed(doc, "https://site.example.net/feeds/rss.xml", now).entries
+    assert one.link == "https://site.example.net/a/1.html"
+
+
 def test_impossible_dates_are_rejected() -> None:
     dates = {e.title: e.published_at for e in parse("bad_dates.rss").entries}
     assert dates["epoch"] is None
