@@ -263,6 +263,8 @@ class ShardPool:
         async def settle(done: FeedDone, slot: bool) -> None:
             try:
                 await handle(done)
+            except Exception:  # a bug in storing one feed must not end the round for the others
+                log.exception("handling the result of feed %s failed", done.feed_id)
             finally:
                 if slot:
                     self._slots.release()
