@@ -10,6 +10,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -190,3 +191,35 @@ def test_a_worker_of_304s_imports_neither_database_settings_nor_model() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "loaded:", done.stdout
+
+
+def test_the_console_command_polls_a_large_round_in_workers(
+    sqlite_url: str, tmp_path: Path, http_server: LocalHTTPServer
+) -> None:
+    # The installed `monitor` script is what users run: spawned workers re-import it as their main.
+    import json
+    import subprocess
+    import sys
+
+    db = Database(sqlite_url)
+    add_feeds(db, [http_server.route(f"/c{n}", Reply(200, rss(item(n)))) for n in range(8)])
+    db.dispose()
+    (tmp_path / "monitor.toml").write_text("[polling]\nparse_workers = 2\n", encoding="utf-8")
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "MONITOR_DATABASE_URL": sqlite_url,
+        "MONITOR_CONFIG": str(tmp_path / "monitor.toml"),
+        "MONITOR_DATA_DIR": str(tmp_path),
+        "MONITOR_ALLOW_PRIVATE_NETWORKS": "true",
+    }
+    script = Path(sys.executable).parent / "monitor"
+    done = subprocess.run(
+        [str(script), "--json-logs", "poll", "--once", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    assert (summary["ok"], summary["new_articles"], summary["classified"]) == (8, 8, True)
