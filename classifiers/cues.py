@@ -35,6 +35,7 @@ CONJUNCTIONS: tuple[tuple[str, ...], ...] = (
     ("death", "agent", "victim_role"),
     ("death", "shooting", "victim_role"),
     ("death", "bomb"),
+    ("death", "bomb", "bomb_target"),
     ("death", "crowd"),
     ("death", "battle"),
     ("death", "encounter"),
@@ -78,6 +79,12 @@ for _name, _phrases in CUES.items():
             _PREFIXES.append((_phrase[:-1], _BIT[_name]))
         else:
             _EXACT[_phrase] = _EXACT.get(_phrase, 0) | _BIT[_name]
+#: Cues that show violence: with one of them, "dead" or "body" is a death and a body found counts;
+#: without, neither does (a man found dead at home, a body recovered from a river).
+VIOLENT = sum(
+    _BIT[n] for n in ("violence", "shooting", "kill_individual", "bomb", "battle", "encounter", "riot")
+)
+_DEATH, _DEAD_BODY, _BODY_FOUND = _BIT["death"], _BIT["dead_body"], _BIT["body_found"]
 _CONJ_MASKS = [sum(_BIT[p] for p in parts) for parts in CONJUNCTIONS]
 _WITHOUT_MASKS = [(_BIT[a], _BIT[b]) for a, b in WITHOUT]
 _CACHE: dict[str, int] = {}
@@ -97,7 +104,8 @@ def _word_mask(word: str) -> int:
 
 
 def cue_mask(terms: Iterable[str]) -> int:
-    """The cues present among a text's word n-grams (1-3), as a bit mask."""
+    """The cues present among a text's word n-grams (1-3), as a bit mask; "dead"/"body" add the death cue, and
+    a body found stays, only where the text shows violence (``VIOLENT``)."""
     mask = 0
     cache, exact = _CACHE, _EXACT
     for term in terms:
@@ -109,6 +117,11 @@ def cue_mask(terms: Iterable[str]) -> int:
         else:
             known = cache.get(term)
             mask |= known if known is not None else _word_mask(term)
+    if mask & VIOLENT:
+        if mask & _DEAD_BODY:
+            mask |= _DEATH
+    else:
+        mask &= ~_BODY_FOUND
     return mask
 
 

@@ -47,6 +47,13 @@ MINIMUMS: dict[str, dict[str, int]] = {
     },
     "positive.jsonl": {"positive": 1720},
     "attempt_nonviolent.jsonl": {"attempt": 400, "nonviolent": 635},
+    "incident_register.jsonl": {
+        "positive": 90,
+        "attempt": 45,
+        "bombing": 50,
+        "battle": 25,
+        "other_violence": 50,
+    },
 }
 
 
