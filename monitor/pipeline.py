@@ -370,17 +370,32 @@ class Poller:
         (validators, next poll, poll log) are written after the savepoints in one batch, in the same
         transaction: one statement per group instead of two per feed.
         """
-        results: list[poll_store.PollOutcome | Exception] = []
         with self.db.transaction() as session:
-            for job in group:
-                try:
-                    with session.begin_nested():
-                        results.append(self._store(session, job))
-                except Exception as exc:
-                    log.exception("storing %s failed", job.feed.url, extra={"feed": job.feed.url})
-                    results.append(exc)
+            results = self._store_all(session, group)
             stored = [r for r in results if isinstance(r, poll_store.PollOutcome)]
             poll_store.record_polls(session, [*stored, *cheap])
+        return results
+
+    def _store_all(
+        self, session: Session, group: list[_StoreJob]
+    ) -> list[poll_store.PollOutcome | Exception]:
+        # Optimistic: the whole group under one savepoint (two statements per feed fewer). A feed that
+        # fails undoes it, and the group is stored again feed by feed, each under its own savepoint,
+        # so that only the failing feed is lost (to its recorded error).
+        if len(group) > 1:
+            try:
+                with session.begin_nested():
+                    return [self._store(session, job) for job in group]
+            except Exception:
+                log.info("a feed of a group of %d failed to store; storing them one by one", len(group))
+        results: list[poll_store.PollOutcome | Exception] = []
+        for job in group:
+            try:
+                with session.begin_nested():
+                    results.append(self._store(session, job))
+            except Exception as exc:
+                log.exception("storing %s failed", job.feed.url, extra={"feed": job.feed.url})
+                results.append(exc)
         return results
 
     def _store(self, session: Session, job: _StoreJob) -> poll_store.PollOutcome:

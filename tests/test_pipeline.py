@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -321,6 +322,37 @@ def test_crash_in_one_feeds_transaction_is_its_error(
     assert count(db, Article) == 0
     assert Poller(poll_settings, db).run_once(include_all=True).new_articles == 4
     assert count(db, Article) == 4
+
+
+def test_a_feed_that_fails_to_store_inside_a_group_loses_only_itself(
+    db: Database, poll_settings: Settings, http_server: LocalHTTPServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    def one(title: str, n: int) -> bytes:
+        return rss(f"<item><title>{title}</title><link>https://g.example.org/{n}</link></item>")
+
+    # The first feed's store is slow, so the others queue up behind it and are stored as one group.
+    slow = add(db, http_server.route("/slow", Reply(200, one("SLOW story", 0))))
+    poison = add(db, http_server.route("/poison", Reply(200, one("POISON story", 1))))
+    others = [add(db, http_server.route(f"/g{n}", Reply(200, one(f"story {n}", n)))) for n in range(2, 5)]
+
+    def before(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO ARTICLES"):
+            if "SLOW story" in str(parameters):
+                time.sleep(0.5)
+            if "POISON story" in str(parameters):
+                raise RuntimeError("simulated failure storing one feed")
+
+    event.listen(db.engine, "before_cursor_execute", before)
+    try:
+        with caplog.at_level("INFO", logger="monitor.pipeline"):
+            summary = Poller(poll_settings, db).run_once()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", before)
+    assert (summary.ok, summary.failed, summary.new_articles) == (4, 1, 4)
+    assert feed_row(db, poison).last_error_kind == "storage"
+    assert all(feed_row(db, f).last_status == "ok" for f in [slow, *others])
+    assert count(db, Article) == 4
+    assert any("storing them one by one" in r.getMessage() for r in caplog.records)
 
 
 KILLER = textwrap.dedent(
