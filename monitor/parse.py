@@ -15,6 +15,7 @@ entry point is :func:`monitor.parse_worker.job`.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import io
 from dataclasses import dataclass, field
@@ -40,9 +41,11 @@ class ParsedEntry:
     published_at: dt.datetime | None  #: UTC, None when missing or impossible
     updated_at: dt.datetime | None
 
-    @property
+    @functools.cached_property
     def content_hash(self) -> str:
-        """Hash of title and text: tells an edited item from an unchanged one."""
+        """Hash of title and text: tells an edited item from an unchanged one.
+
+        Computed once per entry (in the worker that parsed it; the value travels with the entry)."""
         return hashlib.sha256(f"{self.title}\x1f{self.summary}".encode()).hexdigest()
 
 

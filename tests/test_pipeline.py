@@ -330,15 +330,18 @@ def test_a_feed_that_fails_to_store_inside_a_group_loses_only_itself(
     def one(title: str, n: int) -> bytes:
         return rss(f"<item><title>{title}</title><link>https://g.example.org/{n}</link></item>")
 
-    # The first feed's store is slow, so the others queue up behind it and are stored as one group.
+    # The first feed's store is slow, so the others (answered a little later) queue up behind it and
+    # are stored as one group.
     slow = add(db, http_server.route("/slow", Reply(200, one("SLOW story", 0))))
-    poison = add(db, http_server.route("/poison", Reply(200, one("POISON story", 1))))
-    others = [add(db, http_server.route(f"/g{n}", Reply(200, one(f"story {n}", n)))) for n in range(2, 5)]
+    poison = add(db, http_server.route("/poison", Reply(200, one("POISON story", 1), delay=0.2)))
+    others = [
+        add(db, http_server.route(f"/g{n}", Reply(200, one(f"story {n}", n), delay=0.2))) for n in range(2, 5)
+    ]
 
     def before(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
         if statement.lstrip().upper().startswith("INSERT INTO ARTICLES"):
             if "SLOW story" in str(parameters):
-                time.sleep(0.5)
+                time.sleep(1.0)
             if "POISON story" in str(parameters):
                 raise RuntimeError("simulated failure storing one feed")
 
