@@ -1,4 +1,4 @@
-"""Reading the team's written corpus (``classifiers/corpus/*.jsonl``) and fingerprinting it.
+"""Reading the team's written corpus (``classifiers/training_data/*.jsonl``) and fingerprinting it.
 
 A record is ``{"id", "title", "text", "label", "category", "register"?, "country"?}``; ``label`` is 1 only
 for the category ``positive``. Malformed records are errors that name the file and line: a corpus that
@@ -17,7 +17,7 @@ from pathlib import Path
 
 from monitor.errors import InputError
 
-CORPUS_DIR = Path(__file__).resolve().parent / "corpus"
+CORPUS_DIR = Path(__file__).resolve().parent / "training_data"
 
 #: The categories of the label definition (shared/data/README.md).
 CATEGORIES = (

@@ -1,4 +1,4 @@
-"""Checks on the team-written training corpus in classifiers/corpus/*.jsonl.
+"""Checks on the team-written training corpus in classifiers/training_data/*.jsonl.
 
 Every file must parse line by line, every record must carry the fields the trainer reads, ids must be
 unique across files, labels must agree with categories (the definition in the data README: label 1 is
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-CORPUS_DIR = Path(__file__).resolve().parents[1] / "classifiers" / "corpus"
+CORPUS_DIR = Path(__file__).resolve().parents[1] / "classifiers" / "training_data"
 NEGATIVE_CATEGORIES = {
     "attempt",
     "bombing",

@@ -1,5 +1,6 @@
-"""Write ``classifiers/corpus/model_gaps.jsonl``: terse incident-database summaries from many countries and
-decades, positives and hard negatives in the same register (owned by the model side, see MODEL_CARD.md).
+"""Write ``classifiers/training_data/model_gaps.jsonl``: terse incident-database summaries from many
+countries and decades, positives and hard negatives in the same register (owned by the model side, see
+MODEL_CARD.md).
 
 Why: evaluation per source type showed the model weakest on short incident-database records of political
 violence outside today's Pakistan (other decades, other conflicts, other words for the attackers:
@@ -18,7 +19,7 @@ import json
 import random
 from pathlib import Path
 
-OUT = Path(__file__).resolve().parents[1] / "corpus" / "model_gaps.jsonl"
+OUT = Path(__file__).resolve().parents[1] / "training_data" / "model_gaps.jsonl"
 
 # (city, country, attackers who plausibly operate there)
 SETTINGS = [

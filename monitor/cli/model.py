@@ -134,13 +134,13 @@ def model_group() -> None:
     "corpus_dir",
     type=click.Path(path_type=Path, file_okay=False, exists=True),
     default=None,
-    help="Corpus directory (default: classifiers/corpus/).",
+    help="Corpus directory (default: classifiers/training_data/).",
 )
 @pass_app
 def model_train(
     app: AppContext, out_dir: Path | None, dev_path: Path | None, with_reviews: bool, corpus_dir: Path | None
 ) -> None:
-    """Train on classifiers/corpus/*.jsonl, calibrate, choose the threshold, write the artifact and card."""
+    """Train on classifiers/training_data/*.jsonl, calibrate, pick the threshold, write artifact and card."""
     from classifiers import artifact as art
     from classifiers.corpus import CORPUS_DIR, load_file
     from classifiers.train import train
@@ -295,7 +295,7 @@ def model_info(app: AppContext) -> None:
     click.echo(f"threshold      {classifier.threshold:.3f} (model's own: {float(meta['threshold']):.3f})")
     fresh = meta.get("corpus_hash") == corpus_hash()
     click.echo(
-        f"corpus         {'matches' if fresh else 'DIFFERS from'} classifiers/corpus/ "
+        f"corpus         {'matches' if fresh else 'DIFFERS from'} classifiers/training_data/ "
         f"({meta['data']['examples']} examples)" + ("" if fresh else ": run `monitor model train`")
     )
     valid = meta["metrics"]["valid"]
