@@ -78,6 +78,11 @@ class Classifier:
         return self._scorer
 
     @property
+    def scorer_built(self) -> bool:
+        """Whether this process has built the scorer (about 20 MB): it is built on first use."""
+        return self._scorer is not None
+
+    @property
     def spec(self) -> ModelSpec | None:
         """How a worker process loads this model, or None when it was not loaded from a directory."""
         if self.directory is None:

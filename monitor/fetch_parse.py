@@ -6,11 +6,11 @@ anything is stored.
     done.parsed is None -> 304, nothing to store but the outcome
     otherwise           -> done.parsed (entries) and done.verdicts (by content hash, when ``model`` is set)
 
-It runs in the pipeline's own process for small rounds and in the worker processes of
-:mod:`monitor.shards` for large ones; either way the caller stores the result and decides the feed's
-next poll. Parsing (and scoring) runs in ``parse_in``, a one-thread executor, so the event loop keeps
-fetching meanwhile. Nothing here touches the database or a clock other than ``time.monotonic`` for
-the duration.
+:func:`poll_all` does it for many feeds with bounded memory. It runs in the pipeline's own process for
+small rounds and in the worker processes of :mod:`monitor.shards` for large ones; either way the caller
+stores the result and decides the feed's next poll. Parsing (and scoring) runs in ``parse_in``, a
+one-thread executor, so the event loop keeps fetching meanwhile. Nothing here touches the database or a
+clock other than ``time.monotonic`` for the duration.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ import dataclasses
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable
-from concurrent.futures import Executor
+from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -127,3 +127,35 @@ async def fetch_and_parse(
         failure = Failure(*parsed, status=result.status, parse=True)
         return FeedDone(feed.id, took(), result=head, failure=failure)
     return FeedDone(feed.id, took(), result=head, parsed=parsed.parsed, verdicts=parsed.verdicts)
+
+
+async def poll_all(
+    fetcher: Fetcher,
+    feeds: Sequence[DueFeed],
+    *,
+    concurrency: int,
+    clock: Callable[[], dt.datetime],
+    deliver: Callable[[DueFeed, FeedDone], Awaitable[None]],
+    model: ModelSpec | None = None,
+    on_parsing: Callable[[int], None] | None = None,
+) -> None:
+    """Fetch and parse every feed, at most ``concurrency`` at a time, awaiting ``deliver`` for each.
+
+    A feed's slot is held until ``deliver`` returns (it stores the result, or sends it to the process
+    that stores), so the bodies and results held in memory stay bounded when the consumer falls behind:
+    fetching would run ahead of parsing and storing otherwise. Parsing runs in one thread.
+    """
+    parse_in = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parse")
+    in_flight = asyncio.Semaphore(concurrency)
+
+    async def one(feed: DueFeed) -> None:
+        async with in_flight:
+            done = await fetch_and_parse(
+                fetcher, feed, clock(), parse_in=parse_in, model=model, on_parsing=on_parsing
+            )
+            await deliver(feed, done)
+
+    try:
+        await asyncio.gather(*(one(feed) for feed in feeds))
+    finally:
+        parse_in.shutdown(wait=True)

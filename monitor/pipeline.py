@@ -10,7 +10,8 @@
             outcome -> small batch written with other feeds' outcomes  (cheap path, no articles)
             continue
         queued for the single writer thread, which stores every feed waiting in its queue in one
-        transaction, each feed inside its OWN SAVEPOINT:
+        transaction, under one savepoint for the group (and, if a feed fails, again feed by feed, each
+        under its OWN SAVEPOINT):
             known  = storage.load_known(entries)
             plan   = decide.plan_entries(parsed, known)   # new / changed / unchanged
             verdicts += classifier.classify(missing)      # new/changed the worker did not score
@@ -37,7 +38,7 @@ import logging
 import os
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
@@ -45,12 +46,13 @@ from typing import Protocol
 from sqlalchemy.orm import Session
 
 from monitor import decide
-from monitor.classify import ModelSpec, classify_text
+from monitor.classify import classify_text
 from monitor.config import Settings
 from monitor.errors import FeedError, FetchError, RetryLaterError
 from monitor.fetch import Fetcher, FetchResult
-from monitor.fetch_parse import FeedDone, fetch_and_parse
+from monitor.fetch_parse import FeedDone, poll_all
 from monitor.parse import ParsedFeed
+from monitor.records import ModelSpec
 from monitor.shards import ShardPool, plan_shards
 from monitor.storage import articles as article_store
 from monitor.storage import polling as poll_store
@@ -74,7 +76,7 @@ class _StoreJob:
     outcome: poll_store.PollOutcome
     done: asyncio.Future[poll_store.PollOutcome]
     #: Scored by the parse worker, by content hash.
-    verdicts: dict[str, Verdict]
+    verdicts: Mapping[str, Verdict]
 
 
 class Verdict(Protocol):
@@ -199,21 +201,14 @@ class Poller:
 
     async def _run_here(self, feeds: list[poll_store.DueFeed], summary: PollSummary) -> None:
         """Fetch in this event loop, parse in one thread; the classifier scores in the writer."""
-        parse_in = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parse")
-        # Bounds the bodies and parse results held in memory: fetching runs ahead of parsing otherwise.
-        in_flight = asyncio.Semaphore(self.settings.polling.concurrency)
-        try:
-            async with Fetcher(self.settings) as fetcher:
 
-                async def one(feed: poll_store.DueFeed) -> poll_store.PollOutcome:
-                    async with in_flight:
-                        done = await fetch_and_parse(fetcher, feed, self.clock(), parse_in=parse_in)
-                        return await self._settle(feed, done)
+        async def store(feed: poll_store.DueFeed, done: FeedDone) -> None:
+            self._count(summary, await self._settle(feed, done))
 
-                for finished in asyncio.as_completed([asyncio.create_task(one(f)) for f in feeds]):
-                    self._count(summary, await finished)
-        finally:
-            parse_in.shutdown(wait=True)
+        async with Fetcher(self.settings) as fetcher:
+            await poll_all(
+                fetcher, feeds, concurrency=self.settings.polling.concurrency, clock=self.clock, deliver=store
+            )
 
     async def _run_in_workers(
         self, feeds: list[poll_store.DueFeed], workers: int, summary: PollSummary
@@ -244,7 +239,7 @@ class Poller:
             return await self._cheap(self._success(feed, started, done.result, None))
         outcome = self._success(feed, started, done.result, done.parsed)
         store = _StoreJob(
-            feed, done.parsed, outcome, asyncio.get_running_loop().create_future(), dict(done.verdicts)
+            feed, done.parsed, outcome, asyncio.get_running_loop().create_future(), done.verdicts
         )
         await self._queue.put(store)
         try:
@@ -363,10 +358,10 @@ class Poller:
     def _store_group(
         self, group: list[_StoreJob], cheap: list[poll_store.PollOutcome]
     ) -> list[poll_store.PollOutcome | Exception]:
-        """One transaction for several feeds, each inside its own savepoint.
+        """One transaction for several feeds (see :meth:`_store_all` for the savepoints).
 
         A feed's articles and its new validators are committed together; a feed that fails is rolled back
-        to its savepoint alone and reported as its error. The outcomes of the feeds that were stored
+        alone and reported as its error. The outcomes of the feeds that were stored
         (validators, next poll, poll log) are written after the savepoints in one batch, in the same
         transaction: one statement per group instead of two per feed.
         """
@@ -410,7 +405,7 @@ class Poller:
         return outcome
 
     def _classify(
-        self, actions: list[decide.EntryAction], feed: poll_store.DueFeed, scored: dict[str, Verdict]
+        self, actions: list[decide.EntryAction], feed: poll_store.DueFeed, scored: Mapping[str, Verdict]
     ) -> dict[int, Verdict]:
         """Verdicts by ``id(action)``: the worker's where it scored the same text, ours for the rest."""
         if self.classifier is None or not actions:

@@ -33,13 +33,12 @@ import queue
 import signal
 import threading
 from collections.abc import Awaitable, Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
 from monitor.fetch import Fetcher, host_key
-from monitor.fetch_parse import Failure, FeedDone, fetch_and_parse
+from monitor.fetch_parse import Failure, FeedDone, poll_all
 from monitor.records import DueFeed, FetchLimits, ModelSpec
 
 if TYPE_CHECKING:
@@ -117,36 +116,27 @@ async def _poll_shard(
     outbox: queue.SimpleQueue[Any],
 ) -> None:
     loop = asyncio.get_running_loop()
-    parse_in = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parse")
-    # Bounds the bodies and results held in memory: a slot is free again only once its result is sent,
-    # so a pipeline that falls behind (and stops reading) stops the fetching too.
-    in_flight = asyncio.Semaphore(concurrency)
 
     def parsing(feed_id: int) -> None:
         outbox.put((("parsing", feed_id), None))
 
-    async def send(done: FeedDone) -> None:
+    async def send(_feed: DueFeed, done: FeedDone) -> None:
+        # Resolved once the sender thread has passed it on: only then is the feed's slot free, so a
+        # pipeline that falls behind (and stops reading) stops the fetching too.
         sent = loop.create_future()
         outbox.put((done, (loop, sent)))
         await sent
 
-    try:
-        async with Fetcher(limits, concurrency=concurrency, host_limits=shard.host_limits) as fetcher:
-
-            async def one(feed: DueFeed) -> None:
-                async with in_flight:
-                    try:
-                        done = await fetch_and_parse(
-                            fetcher, feed, now, parse_in=parse_in, model=model, on_parsing=parsing
-                        )
-                    except Exception as exc:
-                        log.exception("polling %s failed unexpectedly", feed.url)
-                        done = FeedDone(feed.id, 0.0, failure=Failure("internal", repr(exc)))
-                    await send(done)
-
-            await asyncio.gather(*(one(feed) for feed in shard.feeds))
-    finally:
-        parse_in.shutdown(wait=True)
+    async with Fetcher(limits, concurrency=concurrency, host_limits=shard.host_limits) as fetcher:
+        await poll_all(
+            fetcher,
+            shard.feeds,
+            concurrency=concurrency,
+            clock=lambda: now,
+            deliver=send,
+            model=model,
+            on_parsing=parsing,
+        )
 
 
 def worker_main(

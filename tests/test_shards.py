@@ -131,6 +131,7 @@ def test_workers_score_exactly_as_the_pipeline_does(
     assert classifier.spec is not None  # so the workers score, not the writer
     summary = Poller(settings, db, classifier=classifier).run_once()
     assert summary.new_articles == 12
+    assert not classifier.scorer_built  # every verdict came from the workers, none from the writer
     expected = {v.score for v in classifier.classify([killing, other])}
     with db.transaction() as session:
         rows = session.execute(select(Article.title, Article.score, Article.model_version)).all()
