@@ -97,9 +97,10 @@ def parse_feed(data: bytes, url: str, now: dt.datetime, content_type: str = "") 
     if not data.strip():
         raise ParseError(url, "empty body" if not data else "body is only whitespace")
     prepared = prepare(data, content_type)
-    # No content-location: given a base, feedparser re-joins it with itself at every start tag (a tenth
-    # of a worker's CPU in a large round). Without one it still applies xml:base (relative ones stay
-    # relative), and every link is made absolute against ``url`` below, which gives the same result.
+    # No content-location: given a base, feedparser re-joins it with itself at every start tag (about a
+    # third of the parse time, measured on generated 20-item feeds). Without one it still applies
+    # xml:base (relative ones stay relative), and every link is made absolute against ``url`` below,
+    # which gives the same result.
     headers = {"content-type": "application/xml; charset=utf-8"}
     try:
         result = feedparser.parse(

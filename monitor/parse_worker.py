@@ -4,9 +4,9 @@
         -> WorkerResult(parsed, verdicts)      verdicts: content hash -> Verdict, one per distinct text
         -> (kind, message)                     the body is not a usable feed (a ParseError, as plain data)
 
-Scoring here, next to the parser, is what lets a polling round use every CPU: the pipeline's main
-process (fetching, the database) holds one interpreter lock, and the classifier costs about as much CPU
-per item as parsing does. Every entry is scored, unchanged ones too (the worker does not know what is
+Scoring here, next to the parser, is what lets a polling round use every CPU: scoring an item costs
+a good part of what parsing it does, and the pipeline's own process, which stores, holds one interpreter
+lock. Every entry is scored, unchanged ones too (the worker does not know what is
 stored; in a steady round only changed feeds are parsed at all); which entries are new or changed is
 decided by the pipeline inside its transaction (:func:`monitor.decide.plan_entries`), which uses these
 verdicts and scores anything it finds missing itself.
