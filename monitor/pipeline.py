@@ -166,13 +166,30 @@ class Poller:
         started = time.monotonic()
         if feeds is None:
             feeds = self.due(include_all=include_all)
-        summary = asyncio.run(self._run(feeds))
+        # Worker processes are started before the event loop and the writer thread exist, so that they
+        # can be forked (see monitor.shards).
+        pool = self._pool(feeds)
+        if pool is not None:
+            pool.start()
+        summary = asyncio.run(self._run(feeds, pool))
         summary.duration_seconds = time.monotonic() - started
         return summary
 
+    def _pool(self, feeds: list[poll_store.DueFeed]) -> ShardPool | None:
+        """The worker processes for a large round; None when a handful of feeds are polled here."""
+        # A handful of feeds are polled faster here than it takes to start worker processes.
+        workers = min(parse_workers(self.settings), len(feeds)) if len(feeds) > SMALL_ROUND else 1
+        if workers <= 1:
+            return None
+        p = self.settings.polling
+        shards = plan_shards(feeds, workers, p.per_host_concurrency)
+        return ShardPool(
+            self.settings, shards, self.clock(), self._model_spec, p.concurrency, backlog=2 * GROUP
+        )
+
     # --- the round ------------------------------------------------------------------------------------
 
-    async def _run(self, feeds: list[poll_store.DueFeed]) -> PollSummary:
+    async def _run(self, feeds: list[poll_store.DueFeed], pool: ShardPool | None) -> PollSummary:
         summary = PollSummary(feeds=len(feeds))
         if not feeds:
             return summary
@@ -181,10 +198,8 @@ class Poller:
         self._queue: asyncio.Queue[_StoreJob | None] = asyncio.Queue()
         writer = asyncio.create_task(self._writer_loop())
         try:
-            # A handful of feeds are polled faster here than it takes to start worker processes.
-            workers = min(parse_workers(self.settings), len(feeds)) if len(feeds) > SMALL_ROUND else 1
-            if workers > 1:
-                await self._run_in_workers(feeds, workers, summary)
+            if pool is not None:
+                await self._run_in_workers(feeds, pool, summary)
             else:
                 await self._run_here(feeds, summary)
             await self._flush()
@@ -211,19 +226,14 @@ class Poller:
             )
 
     async def _run_in_workers(
-        self, feeds: list[poll_store.DueFeed], workers: int, summary: PollSummary
+        self, feeds: list[poll_store.DueFeed], pool: ShardPool, summary: PollSummary
     ) -> None:
         """Fetch, parse and score in worker processes (:mod:`monitor.shards`); store here."""
         by_id = {feed.id: feed for feed in feeds}
-        p = self.settings.polling
-        shards = plan_shards(feeds, workers, p.per_host_concurrency)
 
         async def handle(done: FeedDone) -> None:
             self._count(summary, await self._settle(by_id[done.feed_id], done))
 
-        pool = ShardPool(
-            self.settings, shards, self.clock(), self._model_spec, p.concurrency, backlog=2 * GROUP
-        )
         await pool.run(handle)
 
     async def _settle(self, feed: poll_store.DueFeed, done: FeedDone) -> poll_store.PollOutcome:
