@@ -9,7 +9,8 @@ checks every resolved address, and connects to an allowed address only. httpcore
 host name in the ``Host`` header and as the TLS server name (SNI), so virtual hosts and certificate
 checks are unaffected.
 
-This module does no HTTP and knows nothing about feeds; :mod:`monitor.fetch` plugs it in.
+This module does no HTTP and knows nothing about feeds; :mod:`monitor.fetch` plugs it in, and the
+connections themselves are made by :mod:`monitor.aionet`.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from collections.abc import Iterable
 from typing import Any
 
 import httpcore
-from httpcore._utils import is_socket_readable  # the check httpcore itself uses
+
+from monitor.aionet import AsyncioBackend
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -86,44 +88,12 @@ async def resolve(host: str, port: int) -> list[str]:
     return seen
 
 
-class _Stream(httpcore.AsyncNetworkStream):
-    """The inner backend's stream, with the raw socket looked up once.
-
-    httpcore asks every idle pooled connection ``get_extra_info("is_readable")`` each time it assigns a
-    request; anyio answers by building a dict of every socket attribute (two syscalls) per call, which
-    was a sixth of the poller's CPU in a round over many feeds.
-    """
-
-    def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
-        self._inner = inner
-        self._socket = inner.get_extra_info("socket")
-
-    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return await self._inner.read(max_bytes, timeout)
-
-    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        await self._inner.write(buffer, timeout)
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-
-    async def start_tls(
-        self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
-    ) -> httpcore.AsyncNetworkStream:
-        return _Stream(await self._inner.start_tls(ssl_context, server_hostname, timeout))
-
-    def get_extra_info(self, info: str) -> Any:
-        if info == "is_readable" and self._socket is not None:
-            return is_socket_readable(self._socket)
-        return self._inner.get_extra_info(info)
-
-
 class GuardedBackend(httpcore.AsyncNetworkBackend):
     """An httpcore backend that refuses non-public addresses unless ``allow_private`` is set."""
 
     def __init__(self, *, allow_private: bool, inner: httpcore.AsyncNetworkBackend | None = None) -> None:
         self.allow_private = allow_private
-        self.inner = inner or httpcore.AnyIOBackend()
+        self.inner = inner or AsyncioBackend()
 
     async def connect_tcp(
         self,
@@ -150,10 +120,9 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         last: Exception | None = None
         for ip in allowed:
             try:
-                stream = await self.inner.connect_tcp(
+                return await self.inner.connect_tcp(
                     ip, port, timeout=timeout, local_address=local_address, socket_options=socket_options
                 )
-                return _Stream(stream)
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 last = exc
         assert last is not None

@@ -7,6 +7,7 @@ real TCP behaviour, not mocks.
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -42,7 +43,10 @@ Handler = Callable[[Request], Reply]
 
 
 class LocalHTTPServer:
-    def __init__(self) -> None:
+    """``tls``: serve HTTPS with this server-side context (e.g. from a trustme certificate);
+    ``idle_timeout``: close a kept-alive connection that stays idle this long, as real servers do."""
+
+    def __init__(self, tls: ssl.SSLContext | None = None, idle_timeout: float | None = None) -> None:
         self.routes: dict[str, Handler] = {}
         self.requests: list[Request] = []
         self._lock = threading.Lock()
@@ -51,6 +55,7 @@ class LocalHTTPServer:
 
         class _Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            timeout = idle_timeout
 
             def log_message(self, format: str, *args: object) -> None:
                 pass
@@ -100,6 +105,13 @@ class LocalHTTPServer:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self.server.daemon_threads = True
+        self.scheme = "https" if tls else "http"
+        if tls is not None:
+            # The handshake runs in each request's thread, so a client that hangs up mid-handshake
+            # holds up nobody else.
+            self.server.socket = tls.wrap_socket(
+                self.server.socket, server_side=True, do_handshake_on_connect=False
+            )
         self.port = self.server.server_address[1]
         # A short poll interval makes stop() quick: the default 0.5 s adds up over hundreds of tests.
         self._thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
@@ -114,7 +126,7 @@ class LocalHTTPServer:
         self.server.server_close()
 
     def url(self, path: str = "/") -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"{self.scheme}://127.0.0.1:{self.port}{path}"
 
     def route(self, path: str, reply: Reply | Handler) -> str:
         """Serve ``reply`` at ``path``; returns the full URL."""
