@@ -9,9 +9,9 @@
         if 304 or a fetch/parse error:
             outcome -> small batch written with other feeds' outcomes  (cheap path, no articles)
             continue
-        queued for the single writer thread, which stores every feed waiting in its queue in one
-        transaction, under one savepoint for the group (and, if a feed fails, again feed by feed, each
-        under its OWN SAVEPOINT):
+        queued for the single writer thread, which stores the feeds waiting in its queue (waiting up
+        to GROUP_WAIT for GROUP of them) in one transaction, under one savepoint for the group (and,
+        if a feed fails, again feed by feed, each under its OWN SAVEPOINT):
             known  = storage.load_known(entries)
             plan   = decide.plan_entries(parsed, known)   # new / changed / unchanged
             verdicts += classifier.classify(missing)      # new/changed the worker did not score
@@ -67,6 +67,11 @@ SMALL_ROUND = 4
 #: At most this many parsed feeds share one transaction (each in its own savepoint): one fsync'd
 #: commit per feed would cap a round at a few dozen feeds per second.
 GROUP = 50
+#: How long the writer waits for a group to fill once its first feed is ready. A writer that keeps up
+#: with the fetchers would otherwise commit feed by feed (measured: 820 transactions for 1,000 feeds),
+#: paying a transaction's fixed cost and an fsync each time; a feed's articles reach the disk at most
+#: this much later.
+GROUP_WAIT = 0.25
 
 
 @dataclass
@@ -196,6 +201,7 @@ class Poller:
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-writer")
         self._pending: list[poll_store.PollOutcome] = []
         self._queue: asyncio.Queue[_StoreJob | None] = asyncio.Queue()
+        self._awaiting = len(feeds)  # feeds whose result has not reached _settle yet
         writer = asyncio.create_task(self._writer_loop())
         try:
             if pool is not None:
@@ -238,6 +244,7 @@ class Poller:
 
     async def _settle(self, feed: poll_store.DueFeed, done: FeedDone) -> poll_store.PollOutcome:
         """Turn one feed's result into its recorded outcome, storing its entries if it has any."""
+        self._awaiting -= 1
         finished = self.clock()
         started = finished - dt.timedelta(seconds=done.seconds)
         status = done.result.status if done.result is not None else None
@@ -345,8 +352,18 @@ class Poller:
             if first is None:
                 break
             group = [first]
-            while len(group) < GROUP and not self._queue.empty():
-                job = self._queue.get_nowait()
+            deadline = loop.time() + GROUP_WAIT
+            while len(group) < GROUP:
+                if self._queue.empty():
+                    left = deadline - loop.time()
+                    if left <= 0 or not self._awaiting:  # (nothing else can come this round)
+                        break
+                    try:
+                        job = await asyncio.wait_for(self._queue.get(), left)
+                    except TimeoutError:
+                        break
+                else:
+                    job = self._queue.get_nowait()
                 if job is None:
                     finished = True
                     break

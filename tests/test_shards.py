@@ -224,3 +224,20 @@ def test_the_console_command_polls_a_large_round_in_workers(
     assert done.returncode == 0, done.stderr[-2000:]
     summary = json.loads(done.stdout.strip().splitlines()[-1])
     assert (summary["ok"], summary["new_articles"], summary["classified"]) == (8, 8, True)
+
+
+def test_a_round_commits_its_feeds_in_groups_not_one_by_one(
+    make_settings: Callable[..., Settings], sqlite_url: str, http_server: LocalHTTPServer
+) -> None:
+    from sqlalchemy import event
+
+    db = Database(sqlite_url)
+    add_feeds(db, [http_server.route(f"/g{n}", Reply(200, rss(item(n)))) for n in range(16)])
+    commits = []
+    event.listen(db.engine, "commit", lambda conn: commits.append(1))
+    summary = Poller(worker_settings(make_settings, sqlite_url), db).run_once()
+    assert (summary.ok, summary.new_articles) == (16, 16)
+    # The feeds finish within a few milliseconds of each other: the writer waits for them and commits
+    # them together (one fsync'd commit per feed is what capped rounds at a few dozen feeds per second).
+    assert len(commits) <= 4, len(commits)
+    db.dispose()
