@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import numpy as np
 
@@ -32,7 +33,13 @@ def word_ngrams(lowered: str, low: int, high: int) -> list[str]:
     tokens = _TOKEN_RE.findall(lowered)
     out: list[str] = list(tokens) if low == 1 else []
     for n in range(max(low, 2), min(high, len(tokens)) + 1):
-        out.extend(" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
+        # zip over shifted copies: the same n-grams as joining slices, in the same order, faster.
+        if n == 2:
+            out.extend([f"{a} {b}" for a, b in pairwise(tokens)])
+        elif n == 3:
+            out.extend([f"{a} {b} {c}" for a, b, c in zip(tokens, tokens[1:], tokens[2:], strict=False)])
+        else:
+            out.extend(" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
     return out
 
 
@@ -101,7 +108,7 @@ class TfidfBlock:
         if self.analyzer == "word":
             vocab = self.vocabulary
             grams = terms if terms is not None else word_ngrams(lowered, *self.ngram_range)
-            return [vocab[t] for t in grams if t in vocab]
+            return [c for c in map(vocab.get, grams) if c is not None]
         cols: list[int] = []
         for word in lowered.split():
             cols.extend(self._char_columns(word))
