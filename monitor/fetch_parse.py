@@ -86,12 +86,13 @@ async def fetch_and_parse(
     *,
     parse_in: Executor,
     model: ModelSpec | None = None,
-    on_parsing: Callable[[int], None] | None = None,
+    on_parsing: Callable[[int | None], None] | None = None,
 ) -> FeedDone:
     """Fetch ``feed`` and, if it changed, parse (and score) its body; never raises for a feed's fault.
 
-    ``on_parsing(feed_id)`` is called in the parsing thread just before the parser starts, so a process
-    that dies while parsing can be blamed on the right feed.
+    ``on_parsing(feed_id)`` is called in the parsing thread just before the parser starts and
+    ``on_parsing(None)`` once it is done, so a process that dies while parsing can be blamed on the
+    right feed.
     """
     started = time.monotonic()
 
@@ -112,9 +113,13 @@ async def fetch_and_parse(
         # Imported here: a worker whose feeds all answer 304 never loads the parser or the model.
         from monitor.parse_worker import job
 
-        if on_parsing is not None:
-            on_parsing(feed.id)
-        return job(result.body, result.final_url, now, result.content_type, model)
+        if on_parsing is None:
+            return job(result.body, result.final_url, now, result.content_type, model)
+        on_parsing(feed.id)
+        try:
+            return job(result.body, result.final_url, now, result.content_type, model)
+        finally:
+            on_parsing(None)
 
     loop = asyncio.get_running_loop()
     head = dataclasses.replace(result, body=b"")  # the body is not needed once parsed
@@ -137,7 +142,7 @@ async def poll_all(
     clock: Callable[[], dt.datetime],
     deliver: Callable[[DueFeed, FeedDone], Awaitable[None]],
     model: ModelSpec | None = None,
-    on_parsing: Callable[[int], None] | None = None,
+    on_parsing: Callable[[int | None], None] | None = None,
 ) -> None:
     """Fetch and parse every feed, at most ``concurrency`` at a time, awaiting ``deliver`` for each.
 

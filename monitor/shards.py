@@ -125,11 +125,13 @@ async def _poll_shard(
     model: ModelSpec | None,
     concurrency: int,
     outbox: queue.SimpleQueue[Any],
+    marker: Any,
 ) -> None:
     loop = asyncio.get_running_loop()
 
-    def parsing(feed_id: int) -> None:
-        outbox.put((("parsing", feed_id), None))
+    def parsing(feed_id: int | None) -> None:
+        # Shared memory, read by the pipeline only if this process dies: no message per feed.
+        marker.value = feed_id or 0
 
     async def send(_feed: DueFeed, done: FeedDone) -> None:
         # Resolved once the sender thread has passed it on: only then is the feed's slot free, so a
@@ -158,9 +160,13 @@ def worker_main(
     concurrency: int,
     conn: Connection,
     lifeline: Connection,
+    marker: Any,
     inherited: Sequence[Connection] = (),
 ) -> None:
     """Entry point of a worker process: poll ``shard`` and send a FeedDone per feed, then ``("end",)``.
+
+    ``marker``: a shared integer holding the id of the feed being parsed (0: none), for the pipeline to
+    blame if this process dies.
 
     ``inherited``: the pipeline's ends of this worker's pipes and of its siblings', which a forked worker
     holds copies of; they are closed first, or the lifeline would never close, nor would a sibling's
@@ -175,7 +181,7 @@ def worker_main(
     sender = threading.Thread(target=_send_all, args=(conn, outbox), name="sender")
     sender.start()
     try:
-        asyncio.run(_poll_shard(limits, shard, now, model, concurrency, outbox))
+        asyncio.run(_poll_shard(limits, shard, now, model, concurrency, outbox, marker))
         outbox.put((_END, None))
     finally:
         outbox.put(None)
@@ -206,8 +212,12 @@ class _Worker:
     conn: Connection
     lifeline: Connection
     pending: set[int]
-    parsing: int | None = None
+    marker: Any  #: shared with the worker: the id of the feed it is parsing, 0 when none
     ended: bool = False
+
+    @property
+    def parsing(self) -> int | None:
+        return int(self.marker.value) or None
 
 
 class ShardPool:
@@ -267,16 +277,17 @@ class ShardPool:
         inherited = []
         if ctx is _FORK:
             inherited = [receive, keep, *(e for w in self._started for e in (w.conn, w.lifeline))]
+        marker = ctx.RawValue("q", 0)
         process = ctx.Process(
             target=worker_main,
-            args=(self.limits, shard, self.now, self.model, self.concurrency, send, give, inherited),
+            args=(self.limits, shard, self.now, self.model, self.concurrency, send, give, marker, inherited),
             name="monitor-poll-worker",
             daemon=True,
         )
         process.start()
         send.close()
         give.close()
-        return _Worker(shard, restarts, process, receive, keep, {f.id for f in shard.feeds})
+        return _Worker(shard, restarts, process, receive, keep, {f.id for f in shard.feeds}, marker)
 
     def _read_in_thread(self, worker: _Worker, inbox: Callable[[_Worker, Any], None]) -> _Worker:
         threading.Thread(target=self._read, args=(worker, inbox), name="shard-reader", daemon=True).start()
@@ -334,11 +345,7 @@ class ShardPool:
                 worker, message = await messages.get()
                 if isinstance(message, FeedDone):
                     worker.pending.discard(message.feed_id)
-                    if worker.parsing == message.feed_id:
-                        worker.parsing = None
                     deliver(message, True)
-                elif message[0] == "parsing":
-                    worker.parsing = message[1]
                 elif message == _END:
                     worker.ended = True
                 elif message[0] == "exit":
@@ -377,8 +384,9 @@ class ShardPool:
             len(worker.pending),
             "restarting them" if worker.restarts < MAX_RESTARTS else "giving up on them this round",
         )
-        if worker.parsing is None or worker.parsing not in worker.pending:
+        parsing = worker.parsing
+        if parsing is None or parsing not in worker.pending:
             return []
-        worker.pending.discard(worker.parsing)
+        worker.pending.discard(parsing)
         message = f"the parser process died (exit status {code}) on this document"
-        return [FeedDone(worker.parsing, 0.0, failure=Failure("parse_crash", message, parse=True))]
+        return [FeedDone(parsing, 0.0, failure=Failure("parse_crash", message, parse=True))]
