@@ -63,7 +63,7 @@ def _deepcopy_feedparser_dict(self: FeedParserDict, memo: dict[int, Any]) -> Fee
 
 
 if not hasattr(FeedParserDict, "__deepcopy__"):
-    FeedParserDict.__deepcopy__ = _deepcopy_feedparser_dict  # type: ignore[attr-defined]
+    FeedParserDict.__deepcopy__ = _deepcopy_feedparser_dict
 
 
 @dataclass(frozen=True)
