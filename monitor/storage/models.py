@@ -11,6 +11,7 @@ no time zone and mixing naive and aware values is a classic source of off-by-hou
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -51,6 +52,26 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        """The usual conversion, remembering the last value: storing a round binds the same ``now`` to
+        most timestamp columns of every row (first seen, last changed, classified, ...), and on SQLite
+        each conversion formats a string (a fifth of the storing time of a large round)."""
+        convert = super().bind_processor(dialect)
+        if convert is None:
+            return None
+        last: tuple[Any, Any] = (None, None)
+
+        def process(value: Any) -> Any:
+            nonlocal last
+            seen = last  # one read, one write: threads sharing this function never mix pairs up
+            if value is seen[0] and value is not None:
+                return seen[1]
+            result = convert(value)
+            last = (value, result)
+            return result
+
+        return process
 
 
 NAMING = {
