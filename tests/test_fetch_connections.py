@@ -107,3 +107,33 @@ def test_refused_connection_is_a_connection_error() -> None:
         port = probe.getsockname()[1]  # bound, never listening: connections are refused
         error = fetch_error(f"http://127.0.0.1:{port}/feed")
     assert isinstance(error, FetchError) and error.kind == "connection", error
+
+
+def test_conditional_gets_answered_304_reuse_one_connection(http_server: LocalHTTPServer) -> None:
+    from monitor.fetch import Fetcher
+
+    url = http_server.route("/feed", Reply(304, b"", {"ETag": '"v1"'}))
+
+    async def go() -> list[int]:
+        async with Fetcher(settings()) as fetcher:
+            return [(await fetcher.fetch(url, etag='"v1"')).status for _ in range(4)]
+
+    assert run(go()) == [304] * 4
+    assert http_server.connections == 1
+
+
+def test_the_pool_never_opens_more_connections_than_its_limit(http_server: LocalHTTPServer) -> None:
+    import asyncio
+
+    from monitor.fetch import Fetcher
+
+    urls = [http_server.route(f"/slow{n}", Reply(200, FEED, delay=0.2)) for n in range(9)]
+
+    async def go() -> list[int]:
+        async with Fetcher(settings(), concurrency=3, host_limits={"127.0.0.1": 3}) as fetcher:
+            return [r.status for r in await asyncio.gather(*(fetcher.fetch(u) for u in urls))]
+
+    started = time.monotonic()
+    assert run(go()) == [200] * 9
+    assert http_server.connections == 3  # reused three times each: three rounds of 0.2 s
+    assert time.monotonic() - started >= 0.6

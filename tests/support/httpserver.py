@@ -49,6 +49,7 @@ class LocalHTTPServer:
     def __init__(self, tls: ssl.SSLContext | None = None, idle_timeout: float | None = None) -> None:
         self.routes: dict[str, Handler] = {}
         self.requests: list[Request] = []
+        self.connections = 0  #: TCP connections accepted so far
         self._lock = threading.Lock()
         self._stop = threading.Event()
         outer = self
@@ -56,6 +57,11 @@ class LocalHTTPServer:
         class _Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
             timeout = idle_timeout
+
+            def setup(self) -> None:
+                super().setup()
+                with outer._lock:
+                    outer.connections += 1
 
             def log_message(self, format: str, *args: object) -> None:
                 pass
