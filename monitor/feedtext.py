@@ -50,6 +50,7 @@ _TRACKING = re.compile(
     re.IGNORECASE,
 )
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_SPACE = re.compile(r"\s")
 
 
 def _truncate(text: str, limit: int) -> str:
@@ -94,7 +95,7 @@ def canonical_url(url: str | None, base: str | None = None) -> str | None:
         return None
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").rstrip(".")
-    if scheme not in _DEFAULT_PORTS or not host or any(c.isspace() for c in host):
+    if scheme not in _DEFAULT_PORTS or not host or _SPACE.search(host):
         return None
     netloc = f"[{host}]" if ":" in host else host
     if port is not None and port != _DEFAULT_PORTS[scheme]:
@@ -122,7 +123,7 @@ def normalise_guid(guid: str | None, base: str | None) -> str:
     if not guid:
         return ""
     guid = guid.strip()[:URL_MAX]
-    if guid and not _SCHEME.match(guid) and "/" in guid and not any(c.isspace() for c in guid) and base:
+    if guid and not _SCHEME.match(guid) and "/" in guid and not _SPACE.search(guid) and base:
         try:
             joined = urljoin(base, guid)
         except ValueError:
