@@ -95,15 +95,17 @@ class ParsedFeed:
     warnings: list[str] = field(default_factory=list)
 
 
-def _detail_value(entry: Any, key: str) -> str:
-    value = entry.get(key)
+def _text(entry: Any, key: str) -> str:
+    # dict.get, not FeedParserDict.get: the keys read here are stored under their own names, and
+    # feedparser's mapping layer (key aliases, deprecation warnings) cost as much as the rest of _entry.
+    value = dict.get(entry, key)
     return value if isinstance(value, str) else ""
 
 
 def _body_text(entry: Any) -> str:
     """The longest of the item's content blocks and its summary, as plain text."""
-    candidates = [_detail_value(entry, "summary")]
-    for block in entry.get("content") or ():
+    candidates = [_text(entry, "summary")]
+    for block in dict.get(entry, "content") or ():
         value = block.get("value") if hasattr(block, "get") else None
         if isinstance(value, str):
             candidates.append(value)
@@ -111,18 +113,29 @@ def _body_text(entry: Any) -> str:
     return feedtext.to_text(best, feedtext.SUMMARY_MAX)
 
 
+def _updated_parsed(entry: Any) -> Any:
+    # What FeedParserDict answers for "updated_parsed": the published date when the item has no
+    # updated one at all (an old feedparser fallback, kept so that stored values do not change).
+    if dict.__contains__(entry, "updated_parsed"):
+        return dict.get(entry, "updated_parsed")
+    return dict.get(entry, "published_parsed")
+
+
 def _entry(raw: Any, base: str, now: dt.datetime) -> ParsedEntry:
-    link = feedtext.absolute_url(_detail_value(raw, "link"), base)
-    guid = feedtext.normalise_guid(_detail_value(raw, "id"), base)
-    published = feedtext.plausible_date(raw.get("published_parsed"), now)
-    updated = feedtext.plausible_date(raw.get("updated_parsed"), now)
+    link = feedtext.absolute_url(_text(raw, "link"), base)
+    canonical = feedtext.canonical_url(link)
+    raw_id = _text(raw, "id")
+    # A permalink GUID is usually the link itself: canonicalised once.
+    guid = (canonical or link) if raw_id and raw_id == link else feedtext.normalise_guid(raw_id, base)
+    published = feedtext.plausible_date(dict.get(raw, "published_parsed"), now)
+    updated = feedtext.plausible_date(_updated_parsed(raw), now)
     return ParsedEntry(
         guid=guid,
         link=link,
-        canonical_url=feedtext.canonical_url(link),
-        title=feedtext.to_text(_detail_value(raw, "title"), feedtext.TITLE_MAX),
+        canonical_url=canonical,
+        title=feedtext.to_text(_text(raw, "title"), feedtext.TITLE_MAX),
         summary=_body_text(raw),
-        author=feedtext.to_text(_detail_value(raw, "author"), feedtext.AUTHOR_MAX),
+        author=feedtext.to_text(_text(raw, "author"), feedtext.AUTHOR_MAX),
         published_at=published or updated,
         updated_at=updated,
     )
