@@ -87,6 +87,7 @@ VIOLENT = sum(
 _DEATH, _DEAD_BODY, _BODY_FOUND = _BIT["death"], _BIT["dead_body"], _BIT["body_found"]
 _CONJ_MASKS = [sum(_BIT[p] for p in parts) for parts in CONJUNCTIONS]
 _WITHOUT_MASKS = [(_BIT[a], _BIT[b]) for a, b in WITHOUT]
+_PHRASES = frozenset(p for p in _EXACT if " " in p)
 _CACHE: dict[str, int] = {}
 _CACHE_LIMIT = 500_000
 
@@ -125,6 +126,34 @@ def cue_mask(terms: Iterable[str]) -> int:
     return mask
 
 
+def ngram_cue_mask(grams: list[str]) -> int:
+    """:func:`cue_mask` of a text's word 1-3-grams exactly as :func:`word_ngrams` lists them (its n
+    tokens first, then n - 1 bigrams and n - 2 trigrams), faster: tokens go through the per-word cache,
+    phrases are matched by one set intersection, and only phrases that start with a number are looked at
+    one by one."""
+    n = (len(grams) + 3) // 3 if grams else 0
+    mask = 0
+    cache = _CACHE
+    numbers = False
+    for word in grams[:n]:
+        known = cache.get(word)
+        mask |= known if known is not None else _word_mask(word)
+        numbers = numbers or word[0].isdigit()
+    phrases = grams[n:]
+    for phrase in _PHRASES.intersection(phrases):
+        mask |= _EXACT[phrase]
+    if numbers:
+        for phrase in phrases:
+            if phrase[0].isdigit():
+                mask |= _EXACT.get(" ".join("<num>" if t.isdigit() else t for t in phrase.split(" ")), 0)
+    if mask & VIOLENT:
+        if mask & _DEAD_BODY:
+            mask |= _DEATH
+    else:
+        mask &= ~_BODY_FOUND
+    return mask
+
+
 def cue_hits(lowered: str) -> dict[str, bool]:
     """Which single cues occur in a lower-cased text (for reading and tests)."""
     mask = cue_mask(word_ngrams(lowered, 1, 3))
@@ -146,4 +175,4 @@ def cue_matrix(
     if not lowered_texts:
         return np.zeros((0, len(FEATURE_NAMES)))
     grams = terms if terms is not None else [word_ngrams(t, 1, 3) for t in lowered_texts]
-    return np.asarray([values_from_mask(cue_mask(g)) for g in grams], dtype=np.float64) * scale
+    return np.asarray([values_from_mask(ngram_cue_mask(g)) for g in grams], dtype=np.float64) * scale
