@@ -151,9 +151,7 @@ class LinearScorer:
         contrib = vals * self.coef[cols]
         decision = np.bincount(rows, weights=contrib, minlength=n) + self.intercept
         starts = np.searchsorted(rows, np.arange(n + 1))
-        return Batch(
-            rows, cols, vals, starts, decision, self.calibrate(decision), contrib, self._named[cols]
-        )
+        return Batch(rows, cols, vals, starts, decision, self.calibrate(decision), contrib, self._named[cols])
 
     def score(self, docs: Sequence[str]) -> np.ndarray:
         return self.run(docs).scores
