@@ -34,15 +34,16 @@ from monitor.feedbytes import prepare
 MAX_ENTRIES = 5000
 
 #: Elements whose contents the service never reads, removed before feedparser sees the document: every
-#: element costs feedparser about 20 µs of Python, and items often carry several categories and media
-#: references each. Only whole elements without markup inside are matched (a category's text, a
+#: element costs feedparser about 20 µs of Python, and items often carry several categories, media
+#: references and comment links each (channel bookkeeping such as ``ttl`` and ``generator`` goes too). Only whole elements without markup inside are matched (a category's text, a
 #: self-closing media reference or enclosure), so the document stays as well-formed as it was; CDATA
 #: sections and comments are matched first and kept as they are, so text that merely looks like such
 #: an element is never touched.
 _UNUSED = re.compile(
     # One "<" then the alternatives: the engine looks for "<" and tries them only there (2x faster).
     rb"<(?:(!\[CDATA\[.*?\]\]>|!--.*?-->)"
-    rb"|(?P<cat>(?:atom:)?category)(?=[\s/>])[^<>]*(?:/>|>[^<]*</(?P=cat)\s*>)"
+    rb"|(?P<cat>(?:atom:)?category|ttl|language|lastBuildDate|generator|docs|comments|wfw:commentRss"
+    rb"|slash:comments|sy:updatePeriod|sy:updateFrequency)(?=[\s/>])[^<>]*(?:/>|>[^<]*</(?P=cat)\s*>)"
     rb"|(?:media:(?:content|thumbnail)|enclosure)(?=[\s/])[^<>]*/>)",
     re.DOTALL,
 )

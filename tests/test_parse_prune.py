@@ -77,3 +77,13 @@ def test_deep_copies_of_feedparser_dicts_are_independent() -> None:
     copied["links"][0]["href"] = "changed"
     assert inner["href"] == "https://c.example.org/"
     assert copied.links[0].rel == "alternate"  # attribute access still works on the copy
+
+
+def test_channel_bookkeeping_and_comment_links_are_removed() -> None:
+    doc = (
+        b"<channel><ttl>15</ttl><language>en-pk</language><lastBuildDate>Tue, 01 Dec 2026 10:00:00 GMT"
+        b"</lastBuildDate><generator>cms 4</generator><item><comments>https://c.example.org/a#c</comments>"
+        b"<wfw:commentRss>https://c.example.org/a/feed</wfw:commentRss><slash:comments>4</slash:comments>"
+        b"<pubDate>Tue, 01 Dec 2026 09:00:00 GMT</pubDate></item></channel>"
+    )
+    assert _prune(doc) == b"<channel><item><pubDate>Tue, 01 Dec 2026 09:00:00 GMT</pubDate></item></channel>"
