@@ -35,10 +35,11 @@ MAX_ENTRIES = 5000
 
 #: Elements whose contents the service never reads, removed before feedparser sees the document: every
 #: element costs feedparser about 20 µs of Python, and items often carry several categories, media
-#: references and comment links each (channel bookkeeping such as ``ttl`` and ``generator`` goes too). Only whole elements without markup inside are matched (a category's text, a
-#: self-closing media reference or enclosure), so the document stays as well-formed as it was; CDATA
-#: sections and comments are matched first and kept as they are, so text that merely looks like such
-#: an element is never touched.
+#: references and comment links each (channel bookkeeping such as ``ttl`` and ``generator`` goes too).
+#: Only whole elements without markup inside are matched (a category's text, a self-closing media
+#: reference or enclosure), so the document stays as well-formed as it was; CDATA sections and
+#: comments are matched first and kept as they are, so text that merely looks like such an element is
+#: never touched.
 _UNUSED = re.compile(
     # One "<" then the alternatives: the engine looks for "<" and tries them only there (2x faster).
     rb"<(?:(!\[CDATA\[.*?\]\]>|!--.*?-->)"
