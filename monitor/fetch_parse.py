@@ -20,6 +20,7 @@ import dataclasses
 import datetime as dt
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -136,7 +137,7 @@ async def fetch_and_parse(
 
 async def poll_all(
     fetcher: Fetcher,
-    feeds: Sequence[DueFeed],
+    feeds: Sequence[DueFeed] | Callable[[], Awaitable[DueFeed | None]],
     *,
     concurrency: int,
     clock: Callable[[], dt.datetime],
@@ -146,21 +147,30 @@ async def poll_all(
 ) -> None:
     """Fetch and parse every feed, at most ``concurrency`` at a time, awaiting ``deliver`` for each.
 
-    A feed's slot is held until ``deliver`` returns (it stores the result, or sends it to the process
-    that stores), so the bodies and results held in memory stay bounded when the consumer falls behind:
-    fetching would run ahead of parsing and storing otherwise. Parsing runs in one thread.
+    ``feeds`` is a list, or a coroutine function giving the next feed and then None (a worker's feeds
+    arrive as it asks for them). A feed's slot is held until ``deliver`` returns (it stores the result,
+    or sends it to the process that stores), so the bodies and results held in memory stay bounded when
+    the consumer falls behind: fetching would run ahead of parsing and storing otherwise. Parsing runs
+    in one thread.
     """
-    parse_in = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parse")
-    in_flight = asyncio.Semaphore(concurrency)
+    if callable(feeds):
+        next_feed = feeds
+    else:
+        waiting = deque(feeds)
 
-    async def one(feed: DueFeed) -> None:
-        async with in_flight:
+        async def next_feed() -> DueFeed | None:
+            return waiting.popleft() if waiting else None
+
+    parse_in = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parse")
+
+    async def slot() -> None:
+        while (feed := await next_feed()) is not None:
             done = await fetch_and_parse(
                 fetcher, feed, clock(), parse_in=parse_in, model=model, on_parsing=on_parsing
             )
             await deliver(feed, done)
 
     try:
-        await asyncio.gather(*(one(feed) for feed in feeds))
+        await asyncio.gather(*(slot() for _ in range(max(1, concurrency))))
     finally:
         parse_in.shutdown(wait=True)

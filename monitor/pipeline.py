@@ -53,7 +53,8 @@ from monitor.fetch import Fetcher, FetchResult
 from monitor.fetch_parse import FeedDone, poll_all
 from monitor.parse import ParsedFeed
 from monitor.records import ModelSpec
-from monitor.shards import ShardPool, plan_shards
+from monitor.round_plan import plan_round
+from monitor.shards import ShardPool
 from monitor.storage import articles as article_store
 from monitor.storage import polling as poll_store
 from monitor.storage.db import Database
@@ -187,10 +188,9 @@ class Poller:
         if workers <= 1:
             return None
         p = self.settings.polling
-        shards = plan_shards(feeds, workers, p.per_host_concurrency)
-        return ShardPool(
-            self.settings, shards, self.clock(), self._model_spec, p.concurrency, backlog=2 * GROUP
-        )
+        plan = plan_round(feeds, workers, p.per_host_concurrency)
+        model = self._model_spec
+        return ShardPool(self.settings, plan, self.clock(), model, p.concurrency, backlog=2 * GROUP)
 
     # --- the round ------------------------------------------------------------------------------------
 

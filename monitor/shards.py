@@ -1,7 +1,7 @@
-"""A large polling round split over worker processes: they fetch, parse and score; the pipeline stores.
+"""A large polling round shared between worker processes: they fetch, parse and score; the pipeline stores.
 
-    shards = plan_shards(feeds, workers, per_host)          # pure: which worker polls which feeds
-    await ShardPool(settings, shards, now, model, concurrency).run(handle)
+    plan = plan_round(feeds, workers, per_host)             # pure: which workers may poll which host
+    await ShardPool(settings, plan, now, model, concurrency).run(handle)
         # handle(FeedDone) is awaited once per feed, as each finishes (storing it, in the pipeline)
 
 Why processes: fetching (httpx), parsing (feedparser) and scoring are all Python and hold one
@@ -10,8 +10,12 @@ the machine had. Each worker runs its own event loop, :class:`~monitor.fetch.Fet
 (:func:`monitor.fetch_parse.fetch_and_parse`) and sends one result per feed down its own pipe; the
 pipeline's process only stores (one writer, as before).
 
-Limits still hold for the round as a whole: a host's feeds go to at most ``per_host`` workers and its
-per-host limit is divided between them; the global limit is divided between the workers.
+Feeds are handed out as the round goes (:class:`monitor.round_plan.Dispatcher`): each worker holds at
+most four times as many as it fetches at once and is topped up down its lifeline pipe whenever half of
+them are done, so a worker that is faster (lighter feeds, more of the CPU) polls more of them and the
+workers finish together. Limits still hold for the round as a whole: a host's feeds go to at most
+``per_host`` workers and its per-host limit is divided between them; the global limit is divided
+between the workers.
 
 Starting: workers are forked when the calling process runs no other thread (``monitor poll --once``
 and a job process at the start of a round): a forked worker starts in milliseconds with the modules
@@ -24,11 +28,12 @@ dies. With other threads running (the pool started from a thread, tests with an 
 restarts during a round) fork is unsafe, and workers are spawned instead.
 
 Faults: a worker that dies (killed, out of memory) is noticed when its pipe closes. The feed it was
-parsing, if any, is reported as the cause (``parse_crash``); the feeds it had not finished go to a new
-worker, at most :data:`MAX_RESTARTS` times per share, then they are reported as ``worker_crash``.
-Nothing is stored by a worker, so a dead one loses no data: its feeds keep their validators and are
-fetched again. Workers ignore SIGINT (the pipeline decides when a round ends) and exit as soon as the
-pipeline's process is gone (their lifeline pipe closes), so a killed round leaves no fetchers behind.
+parsing, if any, is reported as the cause (``parse_crash``); the feeds it had been given and not
+finished go to a new worker in its place, at most :data:`MAX_RESTARTS` times per place, then they are
+reported as ``worker_crash`` (with the feeds of hosts no other worker may poll). Nothing is stored by a
+worker, so a dead one loses no data: its feeds keep their validators and are fetched again. Workers
+ignore SIGINT (the pipeline decides when a round ends) and exit as soon as the pipeline's process is
+gone (their lifeline pipe closes), so a killed round leaves no fetchers behind.
 """
 
 from __future__ import annotations
@@ -48,9 +53,10 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
-from monitor.fetch import Fetcher, host_key
+from monitor.fetch import Fetcher
 from monitor.fetch_parse import Failure, FeedDone, poll_all
 from monitor.records import DueFeed, FetchLimits, ModelSpec
+from monitor.round_plan import Dispatcher, RoundPlan
 
 if TYPE_CHECKING:
     from monitor.config import Settings
@@ -62,41 +68,20 @@ MAX_RESTARTS = 3
 _END = ("end",)
 
 
-@dataclass
-class Shard:
-    feeds: list[DueFeed] = field(default_factory=list)
-    #: This worker's share of each host's per-host limit.
-    host_limits: dict[str, int] = field(default_factory=dict)
-
-
-def plan_shards(feeds: Sequence[DueFeed], workers: int, per_host: int) -> list[Shard]:
-    """Share ``feeds`` between at most ``workers`` workers, keeping every host within ``per_host``.
-
-    Hosts with the most feeds are placed first, each on the least-loaded workers; a host is spread over
-    at most ``per_host`` workers and its limit divided between them (the shares add up to ``per_host``).
-    """
-    workers = max(1, workers)
-    by_host: dict[str, list[DueFeed]] = {}
-    for feed in feeds:
-        by_host.setdefault(host_key(feed.fetch_url), []).append(feed)
-    shards = [Shard() for _ in range(workers)]
-    for host, group in sorted(by_host.items(), key=lambda item: (-len(item[1]), item[0])):
-        spread = max(1, min(workers, per_host, len(group)))
-        chosen = sorted(range(workers), key=lambda i: (len(shards[i].feeds), i))[:spread]
-        share, extra = divmod(max(1, per_host), spread)
-        for n, i in enumerate(chosen):
-            shards[i].host_limits[host] = max(1, share + (1 if n < extra else 0))
-        for n, feed in enumerate(group):
-            shards[chosen[n % spread]].feeds.append(feed)
-    return [shard for shard in shards if shard.feeds]
-
-
 # --- in the worker process ------------------------------------------------------------------------------
 
 
-def _watch(lifeline: Connection) -> None:
+def _watch(lifeline: Connection, loop: asyncio.AbstractEventLoop, feeds: asyncio.Queue[Any]) -> None:
+    """Queue the feeds the pipeline hands out (lists of feeds, then None) for the event loop; exit with
+    the pipeline."""
+
+    def put(message: list[DueFeed] | None) -> None:
+        for feed in message if message is not None else [None]:
+            feeds.put_nowait(feed)
+
     with contextlib.suppress(EOFError, OSError):
-        lifeline.recv()  # nothing is ever sent: this returns only when the pipeline's end closes
+        while True:
+            loop.call_soon_threadsafe(put, lifeline.recv())
     os._exit(1)  # the pipeline is gone: nobody would store what we fetch
 
 
@@ -118,16 +103,25 @@ def _send_all(conn: Connection, outbox: queue.SimpleQueue[Any]) -> None:
             loop.call_soon_threadsafe(future.set_result, None)
 
 
-async def _poll_shard(
+async def _poll_share(
     limits: FetchLimits,
-    shard: Shard,
+    host_limits: dict[str, int],
     now: dt.datetime,
     model: ModelSpec | None,
     concurrency: int,
     outbox: queue.SimpleQueue[Any],
     marker: Any,
+    lifeline: Connection,
 ) -> None:
     loop = asyncio.get_running_loop()
+    feeds: asyncio.Queue[DueFeed | None] = asyncio.Queue()
+    threading.Thread(target=_watch, args=(lifeline, loop, feeds), name="lifeline", daemon=True).start()
+
+    async def next_feed() -> DueFeed | None:
+        feed = await feeds.get()
+        if feed is None:
+            feeds.put_nowait(None)  # the end, for the other fetch slots too
+        return feed
 
     def parsing(feed_id: int | None) -> None:
         # Shared memory, read by the pipeline only if this process dies: no message per feed.
@@ -140,10 +134,10 @@ async def _poll_shard(
         outbox.put((done, (loop, sent)))
         await sent
 
-    async with Fetcher(limits, concurrency=concurrency, host_limits=shard.host_limits) as fetcher:
+    async with Fetcher(limits, concurrency=concurrency, host_limits=host_limits) as fetcher:
         await poll_all(
             fetcher,
-            shard.feeds,
+            next_feed,
             concurrency=concurrency,
             clock=lambda: now,
             deliver=send,
@@ -154,7 +148,7 @@ async def _poll_shard(
 
 def worker_main(
     limits: FetchLimits,
-    shard: Shard,
+    host_limits: dict[str, int],
     now: dt.datetime,
     model: ModelSpec | None,
     concurrency: int,
@@ -163,7 +157,8 @@ def worker_main(
     marker: Any,
     inherited: Sequence[Connection] = (),
 ) -> None:
-    """Entry point of a worker process: poll ``shard`` and send a FeedDone per feed, then ``("end",)``.
+    """Entry point of a worker process: poll the feeds the pipeline sends down ``lifeline`` (lists of
+    feeds, then None), send a FeedDone per feed, then ``("end",)``.
 
     ``marker``: a shared integer holding the id of the feed being parsed (0: none), for the pipeline to
     blame if this process dies.
@@ -176,12 +171,11 @@ def worker_main(
         other.close()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a forked worker inherits the parent's handlers
-    threading.Thread(target=_watch, args=(lifeline,), name="lifeline", daemon=True).start()
     outbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
     sender = threading.Thread(target=_send_all, args=(conn, outbox), name="sender")
     sender.start()
     try:
-        asyncio.run(_poll_shard(limits, shard, now, model, concurrency, outbox, marker))
+        asyncio.run(_poll_share(limits, host_limits, now, model, concurrency, outbox, marker, lifeline))
         outbox.put((_END, None))
     finally:
         outbox.put(None)
@@ -206,13 +200,15 @@ def fork_or_spawn() -> str:
 
 @dataclass(eq=False)
 class _Worker:
-    shard: Shard
+    slot: int
     restarts: int
     process: multiprocessing.process.BaseProcess
     conn: Connection
-    lifeline: Connection
-    pending: set[int]
+    lifeline: Connection  #: the pipeline writes the feeds it hands out here
     marker: Any  #: shared with the worker: the id of the feed it is parsing, 0 when none
+    #: Feeds handed to it and not yet done, by id.
+    pending: dict[int, DueFeed] = field(default_factory=dict)
+    input_closed: bool = False  #: told that no more feeds will come
     ended: bool = False
 
     @property
@@ -221,28 +217,32 @@ class _Worker:
 
 
 class ShardPool:
-    """Runs the shards in worker processes; ``await pool.run(handle)`` calls ``handle`` once per feed.
+    """Runs a round's plan in worker processes; ``await pool.run(handle)`` calls ``handle`` once per feed.
 
     At most ``backlog`` results wait for their ``handle`` to finish (storing them, typically): past that
-    the pool stops reading, the workers' sends block and their fetching stops, so memory stays bounded
-    however far the store falls behind.
+    the pool stops reading, so no new feeds are handed out and the workers' sends block, and memory
+    stays bounded however far the store falls behind.
     """
 
     def __init__(
         self,
         settings: Settings,
-        shards: Sequence[Shard],
+        plan: RoundPlan,
         now: dt.datetime,
         model: ModelSpec | None,
         concurrency: int,
         backlog: int = 100,
     ) -> None:
         self.limits = FetchLimits.of(settings)
-        self.shards = list(shards)
+        self.plan = plan
+        self.dispatcher = Dispatcher(plan)
         self.now = now
         self.model = model
-        # Each worker's share of the global limit.
-        self.concurrency = max(1, -(-concurrency // max(1, len(self.shards))))
+        # Each worker's share of the global limit, and how many feeds it holds at most: it is topped up
+        # in batches once half are done, so that it never waits for the pipeline (a round of 304s
+        # needs the slack), while the workers still run out of feeds at nearly the same time.
+        self.concurrency = max(1, -(-concurrency // max(1, len(plan.slots))))
+        self.window = 4 * self.concurrency
         self._slots = threading.BoundedSemaphore(max(1, backlog))
         self._live: set[_Worker] = set()
         self._started: list[_Worker] = []
@@ -250,7 +250,7 @@ class ShardPool:
         self.start_method: str | None = None
 
     def start(self) -> None:
-        """Start one worker per shard now; :meth:`run` does it itself if this was not called.
+        """Start one worker per slot of the plan now; :meth:`run` does it itself if this was not called.
 
         Call it before starting threads (before the event loop runs the round, typically) so that the
         workers can be forked; see the module docstring.
@@ -263,13 +263,18 @@ class ShardPool:
         if frozen:
             gc.freeze()
         try:
-            for shard in self.shards:
-                self._started.append(self._launch(ctx, shard, 0))
+            for slot in range(len(self.plan.slots)):
+                self._started.append(self._launch(ctx, slot, 0))
         finally:
             if frozen:
                 gc.unfreeze()
+        # The first feeds are dealt one at a time around the workers, so that a small round is shared
+        # between them too instead of filling the first one's window.
+        for _ in range(self.window):
+            for worker in self._started:
+                self._hand_out(worker, 1)
 
-    def _launch(self, ctx: Any, shard: Shard, restarts: int) -> _Worker:
+    def _launch(self, ctx: Any, slot: int, restarts: int) -> _Worker:
         receive, send = ctx.Pipe(duplex=False)
         give, keep = ctx.Pipe(duplex=False)  # the lifeline: the worker gets the receiving end
         # A forked child holds copies of the pipeline's ends of its own pipes and of the workers started
@@ -278,24 +283,38 @@ class ShardPool:
         if ctx is _FORK:
             inherited = [receive, keep, *(e for w in self._started for e in (w.conn, w.lifeline))]
         marker = ctx.RawValue("q", 0)
-        process = ctx.Process(
-            target=worker_main,
-            args=(self.limits, shard, self.now, self.model, self.concurrency, send, give, marker, inherited),
-            name="monitor-poll-worker",
-            daemon=True,
-        )
+        limits = self.plan.slots[slot].host_limits
+        args = (self.limits, limits, self.now, self.model, self.concurrency, send, give, marker, inherited)
+        process = ctx.Process(target=worker_main, args=args, name="monitor-poll-worker", daemon=True)
         process.start()
         send.close()
         give.close()
-        return _Worker(shard, restarts, process, receive, keep, {f.id for f in shard.feeds}, marker)
+        return _Worker(slot, restarts, process, receive, keep, marker)
+
+    def _hand_out(self, worker: _Worker, n: int) -> None:
+        """Give ``worker`` up to ``n`` more feeds, or tell it that none will come."""
+        if worker.input_closed:
+            return
+        feeds = self.dispatcher.take(worker.slot, n)
+        worker.pending.update((f.id, f) for f in feeds)
+        try:
+            if feeds:
+                worker.lifeline.send(feeds)
+            if len(feeds) < n:
+                worker.lifeline.send(None)
+                worker.input_closed = True
+        except OSError:  # it died: its exit is handled when its pipe closes
+            worker.input_closed = True
 
     def _read_in_thread(self, worker: _Worker, inbox: Callable[[_Worker, Any], None]) -> _Worker:
         threading.Thread(target=self._read, args=(worker, inbox), name="shard-reader", daemon=True).start()
         return worker
 
-    def _restart(self, shard: Shard, restarts: int, inbox: Callable[[_Worker, Any], None]) -> _Worker:
+    def _restart(self, slot: int, restarts: int, inbox: Callable[[_Worker, Any], None]) -> _Worker:
         # Threads run by now (the readers at least), so a new worker is spawned, never forked.
-        return self._read_in_thread(self._launch(_SPAWN, shard, restarts), inbox)
+        worker = self._launch(_SPAWN, slot, restarts)
+        self._hand_out(worker, self.window)
+        return self._read_in_thread(worker, inbox)
 
     def _read(self, worker: _Worker, inbox: Callable[[_Worker, Any], None]) -> None:
         while True:
@@ -344,7 +363,9 @@ class ShardPool:
             while live:
                 worker, message = await messages.get()
                 if isinstance(message, FeedDone):
-                    worker.pending.discard(message.feed_id)
+                    worker.pending.pop(message.feed_id, None)
+                    if len(worker.pending) <= self.window // 2:
+                        self._hand_out(worker, self.window - len(worker.pending))
                     deliver(message, True)
                 elif message == _END:
                     worker.ended = True
@@ -354,14 +375,17 @@ class ShardPool:
                     worker.lifeline.close()
                     for done in self._after_exit(worker, message[1]):
                         deliver(done, False)
-                    if worker.pending and worker.restarts < MAX_RESTARTS:
-                        rest = [f for f in worker.shard.feeds if f.id in worker.pending]
-                        again = Shard(rest, worker.shard.host_limits)
-                        live.add(self._restart(again, worker.restarts + 1, inbox))
-                    else:
-                        reason = f"the poll worker died {worker.restarts + 1} times before this feed was done"
-                        for feed_id in sorted(worker.pending):
-                            deliver(FeedDone(feed_id, 0.0, failure=Failure("worker_crash", reason)), False)
+                    if not worker.pending and worker.ended:
+                        continue
+                    if worker.restarts < MAX_RESTARTS:
+                        self.dispatcher.give_back(worker.slot, worker.pending.values())
+                        live.add(self._restart(worker.slot, worker.restarts + 1, inbox))
+                        continue
+                    rest = self.dispatcher.abandon(worker.slot, {w.slot for w in live})
+                    lost = [*worker.pending.values(), *rest]
+                    reason = f"the poll worker died {worker.restarts + 1} times before this feed was done"
+                    for feed in lost:
+                        deliver(FeedDone(feed.id, 0.0, failure=Failure("worker_crash", reason)), False)
             while tasks:
                 await asyncio.gather(*list(tasks))
         finally:
@@ -387,6 +411,6 @@ class ShardPool:
         parsing = worker.parsing
         if parsing is None or parsing not in worker.pending:
             return []
-        worker.pending.discard(parsing)
+        del worker.pending[parsing]
         message = f"the parser process died (exit status {code}) on this document"
         return [FeedDone(parsing, 0.0, failure=Failure("parse_crash", message, parse=True))]

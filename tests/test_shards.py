@@ -20,7 +20,8 @@ from monitor.config import Settings
 from monitor.fetch_parse import FeedDone
 from monitor.pipeline import Poller
 from monitor.records import DueFeed
-from monitor.shards import ShardPool, plan_shards
+from monitor.round_plan import plan_round
+from monitor.shards import ShardPool
 from monitor.storage import feeds as feed_store
 from monitor.storage.db import Database
 from monitor.storage.models import Article
@@ -42,30 +43,6 @@ def item(n: int, title: str = "", text: str = "") -> str:
         f"<item><title>{title or f'story {n}'}</title><link>https://news.example.org/{n}</link>"
         f"<description>{text or f'text of story {n}'}</description></item>"
     )
-
-
-def test_plan_spreads_a_host_over_workers_within_its_limit() -> None:
-    feeds = [due(i, f"https://a.example.org/{i}") for i in range(10)]
-    feeds += [due(100 + i, f"https://b.example.org/{i}") for i in range(3)]
-    feeds.append(due(200, "https://c.example.org/feed"))
-    shards = plan_shards(feeds, workers=2, per_host=3)
-    assert sorted(f.id for s in shards for f in s.feeds) == sorted(f.id for f in feeds)
-    for host in ("a.example.org", "b.example.org", "c.example.org"):
-        assert sum(s.host_limits.get(host, 0) for s in shards) <= 3
-        for s in shards:  # a worker polls a host only with a share of its limit
-            if any(host in f.url for f in s.feeds):
-                assert s.host_limits[host] >= 1
-    sizes = sorted(len(s.feeds) for s in shards)
-    assert sizes[-1] - sizes[0] <= 2
-
-
-def test_plan_keeps_a_host_with_limit_one_in_one_worker() -> None:
-    feeds = [due(i, f"https://a.example.org/{i}") for i in range(6)]
-    feeds += [due(10 + i, f"https://{i}.example.net/") for i in range(6)]
-    shards = plan_shards(feeds, workers=3, per_host=1)
-    holders = [s for s in shards if any("a.example.org" in f.url for f in s.feeds)]
-    assert len(holders) == 1 and holders[0].host_limits["a.example.org"] == 1
-    assert len(shards) == 3
 
 
 def worker_settings(make_settings: Callable[..., Settings], url: str, **env: str) -> Settings:
@@ -152,7 +129,7 @@ def test_a_worker_killed_while_parsing_blames_that_feed_and_the_rest_is_polled_a
         due(3, http_server.route("/fast", Reply(200, rss(item(2))))),
     ]
     settings = worker_settings(make_settings, sqlite_url)
-    pool = ShardPool(settings, plan_shards(feeds, 1, 2), dt.datetime.now(dt.UTC), None, concurrency=8)
+    pool = ShardPool(settings, plan_round(feeds, 1, 2), dt.datetime.now(dt.UTC), None, concurrency=8)
     results: dict[int, FeedDone] = {}
 
     async def handle(done: FeedDone) -> None:
@@ -240,4 +217,20 @@ def test_a_round_commits_its_feeds_in_groups_not_one_by_one(
     # The feeds finish within a few milliseconds of each other: the writer waits for them and commits
     # them together (one fsync'd commit per feed is what capped rounds at a few dozen feeds per second).
     assert len(commits) <= 4, len(commits)
+    db.dispose()
+
+
+@pytest.mark.timeout(120)
+def test_a_round_many_times_larger_than_the_workers_windows_polls_every_feed(
+    make_settings: Callable[..., Settings], sqlite_url: str, http_server: LocalHTTPServer
+) -> None:
+    # Each worker holds at most 4 x 2 feeds and is topped up as it goes: 90 feeds take many top-ups,
+    # which arrive while its fetch slots are waiting for them.
+    db = Database(sqlite_url)
+    add_feeds(db, [http_server.route(f"/w{n}", Reply(200, rss(item(n)))) for n in range(90)])
+    settings = worker_settings(make_settings, sqlite_url, MONITOR_POLLING__CONCURRENCY="4")
+    summary = Poller(settings, db).run_once()
+    assert (summary.ok, summary.failed, summary.new_articles) == (90, 0, 90)
+    again = Poller(settings, db).run_once(include_all=True)  # the same, all answered 200 again
+    assert again.ok == 90 and again.failed == 0
     db.dispose()

@@ -111,13 +111,14 @@ KILLED_WHILE_PARSING = """
 import asyncio, datetime as dt, json, os, signal, sys, threading, time
 from monitor.config import load_settings
 from monitor.records import DueFeed
-from monitor.shards import ShardPool, plan_shards
+from monitor.round_plan import plan_round
+from monitor.shards import ShardPool
 
 base, config = sys.argv[1], sys.argv[2]
 settings = load_settings({"MONITOR_ALLOW_PRIVATE_NETWORKS": "true"}, config)
 feeds = [DueFeed(n, base + path, None, None, None, None, 0, "", "") for n, path in
          ((1, "/big"), (2, "/slow"), (3, "/fast"), (4, "/other"))]
-pool = ShardPool(settings, plan_shards(feeds, 2, 2), dt.datetime.now(dt.UTC), None, concurrency=8)
+pool = ShardPool(settings, plan_round(feeds, 2, 2), dt.datetime.now(dt.UTC), None, concurrency=8)
 pool.start()  # no thread yet in this process: the workers are forked
 killed = []
 
