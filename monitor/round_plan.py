@@ -15,8 +15,8 @@ so that a host's per-host limit does not hold up the feeds of the others.
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Iterable, Sequence
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import chain, zip_longest
 
@@ -74,28 +74,74 @@ def plan_round(feeds: Sequence[DueFeed], workers: int, per_host: int) -> RoundPl
     return RoundPlan(list(feeds), [_interleave(lanes[k]) for k in keys], slots)
 
 
+class _Lane:
+    """The feeds of a lane, host by host; hosts take turns."""
+
+    def __init__(self, feeds: Iterable[DueFeed]) -> None:
+        self.hosts: dict[str, deque[DueFeed]] = {}
+        for feed in feeds:
+            self.hosts.setdefault(host_key(feed.fetch_url), deque()).append(feed)
+        self.turns = deque(self.hosts)  # hosts with feeds left, next one first
+
+    def take(self, room: Callable[[str], bool]) -> DueFeed | None:
+        """The next feed of the first host in turn that ``room(host)`` allows, or None."""
+        for _ in range(len(self.turns)):
+            host = self.turns[0]
+            self.turns.rotate(-1)
+            if room(host):
+                waiting = self.hosts[host]
+                feed = waiting.popleft()
+                if not waiting:
+                    self.turns.pop()  # the host just moved to the end of the turns
+                return feed
+        return None
+
+    def drain(self) -> list[DueFeed]:
+        rest = [f for host in self.turns for f in self.hosts[host]]
+        self.turns.clear()
+        return rest
+
+
 class Dispatcher:
-    """Hands out a plan's feeds: each feed once, to a slot allowed to poll its host."""
+    """Hands out a plan's feeds: each feed once, to a slot allowed to poll its host, and never more of a
+    host's feeds at a time than that slot's share of the host's limit (a worker holding more would only
+    keep them waiting, while another could poll them: a hanging server holds up none but its own)."""
 
     def __init__(self, plan: RoundPlan) -> None:
         self.plan = plan
-        self._lanes = [deque(lane) for lane in plan.lanes]
+        self._lanes = [_Lane(lane) for lane in plan.lanes]
         self._returned: list[deque[DueFeed]] = [deque() for _ in plan.slots]
+        self._held: list[Counter[str]] = [Counter() for _ in plan.slots]
 
     def take(self, slot: int, n: int) -> list[DueFeed]:
         """Up to ``n`` feeds for ``slot``: those given back for it first, then from its lanes in order.
-        An empty list means there is nothing left that this slot may poll."""
+        Fewer (even none) when its hosts' shares are in use: ask again when a feed is :meth:`done`."""
         out: list[DueFeed] = []
-        for queue in (self._returned[slot], *(self._lanes[i] for i in self.plan.slots[slot].lanes)):
-            while queue and len(out) < n:
-                out.append(queue.popleft())
-            if len(out) >= n:
-                break
+        held, limits = self._held[slot], self.plan.slots[slot].host_limits
+        returned = self._returned[slot]
+        while returned and len(out) < n:
+            out.append(returned.popleft())
+            held[host_key(out[-1].fetch_url)] += 1
+        for i in self.plan.slots[slot].lanes:
+            while len(out) < n and (feed := self._lanes[i].take(lambda h: held[h] < limits[h])) is not None:
+                out.append(feed)
+                held[host_key(feed.fetch_url)] += 1
         return out
+
+    def done(self, slot: int, feed: DueFeed) -> None:
+        """``slot`` finished ``feed`` (or lost it): its share of the host is free again."""
+        self._held[slot][host_key(feed.fetch_url)] -= 1
+
+    def exhausted(self, slot: int) -> bool:
+        """Nothing is left that ``slot`` may poll, now or later (unless feeds are given back to it)."""
+        lanes = self.plan.slots[slot].lanes
+        return not self._returned[slot] and not any(self._lanes[i].turns for i in lanes)
 
     def give_back(self, slot: int, feeds: Iterable[DueFeed]) -> None:
         """Feeds a dead worker did not finish: the worker that replaces it takes them first."""
-        self._returned[slot].extend(feeds)
+        for feed in feeds:
+            self.done(slot, feed)
+            self._returned[slot].append(feed)
 
     def abandon(self, slot: int, live: Iterable[int]) -> list[DueFeed]:
         """``slot`` will get no new worker: its given-back feeds, and what is left of the lanes that no
@@ -105,6 +151,5 @@ class Dispatcher:
         others = {lane for s in live if s != slot for lane in self.plan.slots[s].lanes}
         for lane in self.plan.slots[slot].lanes:
             if lane not in others:
-                out.extend(self._lanes[lane])
-                self._lanes[lane].clear()
+                out.extend(self._lanes[lane].drain())
         return out

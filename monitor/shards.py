@@ -10,10 +10,10 @@ the machine had. Each worker runs its own event loop, :class:`~monitor.fetch.Fet
 (:func:`monitor.fetch_parse.fetch_and_parse`) and sends one result per feed down its own pipe; the
 pipeline's process only stores (one writer, as before).
 
-Feeds are handed out as the round goes (:class:`monitor.round_plan.Dispatcher`): each worker holds at
-most four times as many as it fetches at once and is topped up down its lifeline pipe whenever half of
-them are done, so a worker that is faster (lighter feeds, more of the CPU) polls more of them and the
-workers finish together. Limits still hold for the round as a whole: a host's feeds go to at most
+Feeds are handed out as the round goes (:class:`monitor.round_plan.Dispatcher`): each worker holds a
+few more than it fetches at once and gets one more down its lifeline pipe for each result it sends
+back, so a worker that is faster (lighter feeds, more of the CPU, no hanging server) polls more of them
+and the workers finish together. Limits still hold for the round as a whole: a host's feeds go to at most
 ``per_host`` workers and its per-host limit is divided between them; the global limit is divided
 between the workers.
 
@@ -238,11 +238,11 @@ class ShardPool:
         self.dispatcher = Dispatcher(plan)
         self.now = now
         self.model = model
-        # Each worker's share of the global limit, and how many feeds it holds at most: it is topped up
-        # in batches once half are done, so that it never waits for the pipeline (a round of 304s
-        # needs the slack), while the workers still run out of feeds at nearly the same time.
+        # Each worker's share of the global limit, and how many feeds it holds at most: a few more than
+        # it fetches at once, topped up one for one. Little more: a worker whose host slots are held
+        # by hanging servers would sit on feeds the others could poll meanwhile.
         self.concurrency = max(1, -(-concurrency // max(1, len(plan.slots))))
-        self.window = 4 * self.concurrency
+        self.window = self.concurrency + 4
         self._slots = threading.BoundedSemaphore(max(1, backlog))
         self._live: set[_Worker] = set()
         self._started: list[_Worker] = []
@@ -292,15 +292,16 @@ class ShardPool:
         return _Worker(slot, restarts, process, receive, keep, marker)
 
     def _hand_out(self, worker: _Worker, n: int) -> None:
-        """Give ``worker`` up to ``n`` more feeds, or tell it that none will come."""
+        """Give ``worker`` up to ``n`` more feeds (those its host shares allow), or tell it that none will
+        come."""
         if worker.input_closed:
             return
-        feeds = self.dispatcher.take(worker.slot, n)
+        feeds = self.dispatcher.take(worker.slot, n) if n > 0 else []
         worker.pending.update((f.id, f) for f in feeds)
         try:
             if feeds:
                 worker.lifeline.send(feeds)
-            if len(feeds) < n:
+            if self.dispatcher.exhausted(worker.slot):
                 worker.lifeline.send(None)
                 worker.input_closed = True
         except OSError:  # it died: its exit is handled when its pipe closes
@@ -363,9 +364,10 @@ class ShardPool:
             while live:
                 worker, message = await messages.get()
                 if isinstance(message, FeedDone):
-                    worker.pending.pop(message.feed_id, None)
-                    if len(worker.pending) <= self.window // 2:
-                        self._hand_out(worker, self.window - len(worker.pending))
+                    finished = worker.pending.pop(message.feed_id, None)
+                    if finished is not None:
+                        self.dispatcher.done(worker.slot, finished)
+                    self._hand_out(worker, self.window - len(worker.pending))
                     deliver(message, True)
                 elif message == _END:
                     worker.ended = True
@@ -398,8 +400,7 @@ class ShardPool:
         """(process id, id of the feed it is parsing or None) of each running worker, for diagnostics."""
         return [(w.process.pid, w.parsing) for w in list(self._live)]
 
-    @staticmethod
-    def _after_exit(worker: _Worker, code: int | None) -> list[FeedDone]:
+    def _after_exit(self, worker: _Worker, code: int | None) -> list[FeedDone]:
         if worker.ended and not worker.pending:
             return []
         log.error(
@@ -411,6 +412,6 @@ class ShardPool:
         parsing = worker.parsing
         if parsing is None or parsing not in worker.pending:
             return []
-        del worker.pending[parsing]
+        self.dispatcher.done(worker.slot, worker.pending.pop(parsing))
         message = f"the parser process died (exit status {code}) on this document"
         return [FeedDone(parsing, 0.0, failure=Failure("parse_crash", message, parse=True))]

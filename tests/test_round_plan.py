@@ -19,9 +19,13 @@ def mixed() -> list[DueFeed]:
 
 
 def drain(dispatcher: Dispatcher, slot: int) -> list[DueFeed]:
+    """Everything ``slot`` gets when it finishes each batch before asking again."""
     out = []
     while batch := dispatcher.take(slot, 3):
         out += batch
+        for feed in batch:
+            dispatcher.done(slot, feed)
+    assert dispatcher.exhausted(slot)
     return out
 
 
@@ -49,25 +53,47 @@ def test_every_feed_is_handed_out_once_whoever_asks() -> None:
     feeds = mixed()
     dispatcher = Dispatcher(plan_round(feeds, workers=2, per_host=3))
     taken = []
-    for _ in range(20):  # the workers ask in turns, a few feeds at a time
-        taken += dispatcher.take(0, 2) + dispatcher.take(1, 1)
+    for _ in range(20):  # the workers ask in turns and finish what they got
+        for slot, n in ((0, 2), (1, 1)):
+            batch = dispatcher.take(slot, n)
+            taken += batch
+            for feed in batch:
+                dispatcher.done(slot, feed)
     assert sorted(f.id for f in taken) == sorted(f.id for f in feeds)
-    assert dispatcher.take(0, 5) == dispatcher.take(1, 5) == []
+    assert dispatcher.exhausted(0) and dispatcher.exhausted(1)
 
 
 def test_a_faster_worker_takes_more_of_a_shared_lane() -> None:
     feeds = [due(i, f"https://a.example.org/{i}") for i in range(30)]
     dispatcher = Dispatcher(plan_round(feeds, workers=2, per_host=4))
-    fast = dispatcher.take(0, 3) + dispatcher.take(0, 3) + dispatcher.take(0, 3)
+    fast = []
+    for _ in range(3):  # it finishes its feeds three times while the other is still busy
+        batch = dispatcher.take(0, 3)
+        fast += batch
+        for feed in batch:
+            dispatcher.done(0, feed)
     slow = dispatcher.take(1, 3)
-    assert len(fast) == 9 and len(slow) == 3
-    assert len(drain(dispatcher, 0)) + len(drain(dispatcher, 1)) == 18
+    assert len(fast) == 6 and len(slow) == 2  # each holds at most its share (2) of the host's limit
+    assert len(drain(dispatcher, 0)) == 22
+    assert dispatcher.exhausted(1) and not dispatcher.take(1, 3)
+
+
+def test_a_worker_holds_no_more_of_a_host_than_its_share_of_the_limit() -> None:
+    # A hanging server keeps its worker's share busy; its other feeds stay free for the others.
+    feeds = [due(i, f"https://slow.example.org/{i}") for i in range(6)]
+    feeds += [due(10 + i, f"https://fast.example.org/{i}") for i in range(6)]
+    dispatcher = Dispatcher(plan_round(feeds, workers=2, per_host=2))
+    first = dispatcher.take(0, 10)
+    assert sorted(f.fetch_url.split("/")[2] for f in first) == ["fast.example.org", "slow.example.org"]
+    assert dispatcher.take(0, 10) == []  # both its shares in use
+    second = dispatcher.take(1, 10)
+    assert len(second) == 2 and not dispatcher.exhausted(0)
 
 
 def test_hosts_take_turns_within_a_lane() -> None:
     feeds = [due(i, f"https://a.example.org/{i}") for i in range(3)]
     feeds += [due(10 + i, f"https://b.example.org/{i}") for i in range(3)]
-    dispatcher = Dispatcher(plan_round(feeds, workers=1, per_host=2))
+    dispatcher = Dispatcher(plan_round(feeds, workers=1, per_host=3))
     hosts = [f.fetch_url.split("/")[2][0] for f in dispatcher.take(0, 6)]
     assert hosts == ["a", "b", "a", "b", "a", "b"]
 
