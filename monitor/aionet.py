@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import ssl
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -33,6 +34,10 @@ from httpcore._utils import is_socket_readable  # the check httpcore's own backe
 
 #: Bytes buffered per connection before reading pauses (asyncio's flow control).
 READ_LIMIT = 256 * 1024
+#: A connection idle for less than this is not polled for a close the event loop has not seen yet:
+#: servers close idle keep-alive connections after seconds, not milliseconds, and the pool asks about
+#: every idle connection twice per request (a system call each: a fifth of a 304's CPU).
+QUIET_SECONDS = 1.0
 
 
 class AsyncioStream(httpcore.AsyncNetworkStream):
@@ -40,11 +45,14 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
         self._reader = reader
         self._writer = writer
         self._socket: socket.socket | None = writer.get_extra_info("socket")
+        self._last_io = time.monotonic()
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         try:
             async with asyncio.timeout(timeout):
-                return await self._reader.read(max_bytes)
+                data = await self._reader.read(max_bytes)
+            self._last_io = time.monotonic()
+            return data
         except TimeoutError as exc:
             raise httpcore.ReadTimeout(f"no data within {timeout} s") from exc
         except OSError as exc:
@@ -86,6 +94,8 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
             reader = self._reader
             if reader.at_eof() or reader.exception() is not None or bool(getattr(reader, "_buffer", None)):
                 return True
+            if time.monotonic() - self._last_io < QUIET_SECONDS:
+                return False
             return self._socket is not None and is_socket_readable(self._socket)
         if info == "socket":
             return self._socket
