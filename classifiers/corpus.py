@@ -4,7 +4,8 @@ A record is ``{"id", "title", "text", "label", "category", "register"?, "country
 for the category ``positive``. Malformed records are errors that name the file and line: a corpus that
 silently loses examples would train a different model than the one the card describes.
 
-This module reads files; it does not train or score.
+Only the directory's own ``*.jsonl`` files are read: batches parked in a subfolder (``candidates/``) are
+not trained on and do not enter the corpus hash. This module reads files; it does not train or score.
 """
 
 from __future__ import annotations
