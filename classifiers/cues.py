@@ -118,6 +118,11 @@ def cue_mask(terms: Iterable[str]) -> int:
         else:
             known = cache.get(term)
             mask |= known if known is not None else _word_mask(term)
+    return _with_violence(mask)
+
+
+def _with_violence(mask: int) -> int:
+    """ "dead"/"body" add the death cue, and a body found stays, only beside a sign of violence."""
     if mask & VIOLENT:
         if mask & _DEAD_BODY:
             mask |= _DEATH
@@ -146,12 +151,7 @@ def ngram_cue_mask(grams: list[str]) -> int:
         for phrase in phrases:
             if phrase[0].isdigit():
                 mask |= _EXACT.get(" ".join("<num>" if t.isdigit() else t for t in phrase.split(" ")), 0)
-    if mask & VIOLENT:
-        if mask & _DEAD_BODY:
-            mask |= _DEATH
-    else:
-        mask &= ~_BODY_FOUND
-    return mask
+    return _with_violence(mask)
 
 
 def cue_hits(lowered: str) -> dict[str, bool]:

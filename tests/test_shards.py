@@ -45,6 +45,25 @@ def item(n: int, title: str = "", text: str = "") -> str:
     )
 
 
+def console_env(sqlite_url: str, tmp_path: Path) -> dict[str, str]:
+    """The environment of a `monitor` command run by a test: two poll workers, loopback allowed."""
+    (tmp_path / "monitor.toml").write_text("[polling]\nparse_workers = 2\n", encoding="utf-8")
+    return {
+        "PATH": os.environ.get("PATH", ""),
+        "MONITOR_DATABASE_URL": sqlite_url,
+        "MONITOR_CONFIG": str(tmp_path / "monitor.toml"),
+        "MONITOR_DATA_DIR": str(tmp_path),
+        "MONITOR_ALLOW_PRIVATE_NETWORKS": "true",
+    }
+
+
+def console_poll() -> list[str]:
+    """``monitor poll --once`` through the installed console script (what users run)."""
+    import sys
+
+    return [str(Path(sys.executable).parent / "monitor"), "--json-logs", "poll", "--once", "--json"]
+
+
 def worker_settings(make_settings: Callable[..., Settings], url: str, **env: str) -> Settings:
     return make_settings(
         env={
@@ -177,23 +196,13 @@ def test_the_console_command_polls_a_large_round_in_workers(
     # The installed `monitor` script is what users run: spawned workers re-import it as their main.
     import json
     import subprocess
-    import sys
 
     db = Database(sqlite_url)
     add_feeds(db, [http_server.route(f"/c{n}", Reply(200, rss(item(n)))) for n in range(8)])
     db.dispose()
-    (tmp_path / "monitor.toml").write_text("[polling]\nparse_workers = 2\n", encoding="utf-8")
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "MONITOR_DATABASE_URL": sqlite_url,
-        "MONITOR_CONFIG": str(tmp_path / "monitor.toml"),
-        "MONITOR_DATA_DIR": str(tmp_path),
-        "MONITOR_ALLOW_PRIVATE_NETWORKS": "true",
-    }
-    script = Path(sys.executable).parent / "monitor"
     done = subprocess.run(
-        [str(script), "--json-logs", "poll", "--once", "--json"],
-        env=env,
+        console_poll(),
+        env=console_env(sqlite_url, tmp_path),
         capture_output=True,
         text=True,
         timeout=120,

@@ -23,7 +23,7 @@ from monitor.shards import fork_or_spawn
 from monitor.storage import feeds as feed_store
 from monitor.storage.db import Database
 from tests.support.httpserver import LocalHTTPServer, Reply
-from tests.test_shards import item, rss
+from tests.test_shards import console_env, console_poll, item, rss
 
 
 def children(pid: int) -> list[int]:
@@ -74,18 +74,9 @@ def test_forked_workers_stop_when_the_pipeline_is_killed(
             url = http_server.route(f"/slow{n}", Reply(200, rss(item(n)), delay=8))
             feed_store.add_feed(session, url, now=dt.datetime.now(dt.UTC))
     db.dispose()
-    (tmp_path / "monitor.toml").write_text("[polling]\nparse_workers = 2\n", encoding="utf-8")
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "MONITOR_DATABASE_URL": sqlite_url,
-        "MONITOR_CONFIG": str(tmp_path / "monitor.toml"),
-        "MONITOR_DATA_DIR": str(tmp_path),
-        "MONITOR_ALLOW_PRIVATE_NETWORKS": "true",
-    }
-    script = Path(sys.executable).parent / "monitor"
     proc = subprocess.Popen(
-        [str(script), "--json-logs", "poll", "--once", "--json"],
-        env=env,
+        console_poll(),
+        env=console_env(sqlite_url, tmp_path),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
