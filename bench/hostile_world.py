@@ -103,11 +103,6 @@ def tree_memory_kb(pid: int) -> tuple[int, int]:
     return rss_total, pss_total
 
 
-def tree_rss_kb(pid: int) -> int:
-    """Sum of VmRSS over ``pid`` and its descendants."""
-    return tree_memory_kb(pid)[0]
-
-
 def run_measured(
     cmd: list[str], env: dict[str, str], timeout: float
 ) -> tuple[subprocess.CompletedProcess[str], float, int, int]:

@@ -89,7 +89,7 @@ def to_text(value: str | None, limit: int) -> str:
 def _markup_text(value: str) -> str:
     # Most feed HTML is a few plain tags around text. For that, removing the tags and decoding the
     # entities gives exactly what an HTML parser would (checked against lexbor on every value of the
-    # shared feed corpus and on 200,000 random mixes of markup; tests/test_feedtext.py keeps checking),
+    # shared feed corpus and on 200,000 random mixes of markup; tests/test_feedtext_markup.py keeps checking),
     # at a quarter of the cost of building a document. Anything else (comments, raw-text elements
     # such as script, a "<" that starts no tag) goes to the parser.
     if not _RAW_TEXT.search(value) and _SIMPLE_MARKUP.fullmatch(value):

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from itertools import chain, zip_longest
+from itertools import chain
 
 from monitor.fetch import host_key
 from monitor.records import DueFeed
@@ -39,10 +39,6 @@ class RoundPlan:
     feeds: list[DueFeed]
     lanes: list[list[DueFeed]]
     slots: list[Slot]
-
-
-def _interleave(hosts: Iterable[list[DueFeed]]) -> list[DueFeed]:
-    return [f for f in chain.from_iterable(zip_longest(*hosts)) if f is not None]
 
 
 def plan_round(feeds: Sequence[DueFeed], workers: int, per_host: int) -> RoundPlan:
@@ -71,7 +67,7 @@ def plan_round(feeds: Sequence[DueFeed], workers: int, per_host: int) -> RoundPl
     for number, holders in enumerate(keys):
         for old in sorted(holders):
             slots[renumber[old]].lanes.append(number)
-    return RoundPlan(list(feeds), [_interleave(lanes[k]) for k in keys], slots)
+    return RoundPlan(list(feeds), [list(chain.from_iterable(lanes[k])) for k in keys], slots)
 
 
 class _Lane:

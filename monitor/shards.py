@@ -243,7 +243,7 @@ class ShardPool:
         # by hanging servers would sit on feeds the others could poll meanwhile.
         self.concurrency = max(1, -(-concurrency // max(1, len(plan.slots))))
         self.window = self.concurrency + 4
-        self._slots = threading.BoundedSemaphore(max(1, backlog))
+        self._backlog = threading.BoundedSemaphore(max(1, backlog))
         self._live: set[_Worker] = set()
         self._started: list[_Worker] = []
         #: How the first workers were started ("fork" or "spawn"), once :meth:`start` has run.
@@ -319,18 +319,18 @@ class ShardPool:
 
     def _read(self, worker: _Worker, inbox: Callable[[_Worker, Any], None]) -> None:
         while True:
-            self._slots.acquire()
+            self._backlog.acquire()
             try:
                 message = worker.conn.recv()
             except (EOFError, OSError):
-                self._slots.release()
+                self._backlog.release()
                 break
             except Exception as exc:  # a half-written message from a worker that died mid-send
-                self._slots.release()
+                self._backlog.release()
                 log.error("unreadable message from a poll worker: %s", exc)
                 break
             if not isinstance(message, FeedDone):
-                self._slots.release()
+                self._backlog.release()
             inbox(worker, message)
         worker.process.join()
         inbox(worker, ("exit", worker.process.exitcode))
@@ -350,7 +350,7 @@ class ShardPool:
                 log.exception("handling the result of feed %s failed", done.feed_id)
             finally:
                 if slot:
-                    self._slots.release()
+                    self._backlog.release()
 
         def deliver(done: FeedDone, slot: bool) -> None:
             task = asyncio.create_task(settle(done, slot))
