@@ -198,3 +198,32 @@ def test_huge_items_are_scored_from_their_start(trained: TrainResult) -> None:
     )
     assert huge.flagged and plain.flagged
     assert classifier.scores(["x" * 5_000_000]) == classifier.scores(["x" * 20_000])
+
+
+def test_out_of_fold_scores_average_the_repeats(tmp_path: Path) -> None:
+    """Repeated cross-validation: each example's out-of-fold decision is the mean of one run per seed."""
+    from dataclasses import replace
+
+    from classifiers.corpus import load_corpus
+    from classifiers.train import TrainConfig, _matrix, _vectorizers, augment, out_of_fold
+
+    examples = load_corpus(tiny_corpus.write(tmp_path / "corpus"))
+    config = replace(TrainConfig(), folds=3)
+    docs, labels, weights, origin = augment(examples, config.text_only_weight)
+    word, char = _vectorizers(config)
+    matrix = _matrix(word, char, docs, config.cue_scale, fit=True)
+    y, w, o = np.asarray(labels), np.asarray(weights), np.asarray(origin)
+
+    def run(seed: int, repeats: int) -> np.ndarray:
+        return out_of_fold(matrix, y, w, o, examples, replace(config, seed=seed, repeats=repeats))
+
+    single = [run(config.seed + r, 1) for r in range(3)]
+    assert not np.allclose(single[0], single[1]), "another seed must deal other folds"
+    np.testing.assert_allclose(run(config.seed, 3), np.mean(single, axis=0), rtol=0, atol=1e-12)
+
+
+def test_card_names_the_repeats(trained: TrainResult) -> None:
+    from classifiers import card
+
+    assert trained.meta["data"]["repeats"] == 5
+    assert "repeated with 5 fixed seeds" in card.render(trained.meta)
