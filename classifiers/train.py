@@ -2,7 +2,8 @@
 by stratified cross-validation -> Platt calibration and threshold on the out-of-fold scores -> artifact.
 
     examples = corpus files (+ extra (title, text, label) examples, e.g. analysts' verdicts)
-    docs = each example as title+text, plus a text-only variant (same fold as its example)
+    docs = each example as title+text, plus a text-only variant and, for incident-database records, one
+           with the closing responsibility line swapped (augment.py; same fold as its example)
     folds = per category, seeded round-robin (never dev.jsonl), repeated with `repeats` seeds
     for each fold: fit on the other folds, score the fold's examples -> out-of-fold scores (mean of repeats)
     platt (a, b) and threshold (best F1 with violent FPR <= bound) chosen on the out-of-fold scores
@@ -30,7 +31,8 @@ import scipy.sparse as sp
 
 from classifiers import artifact as art
 from classifiers import card, metrics
-from classifiers.corpus import CORPUS_DIR, Example, corpus_hash, document, extra_hash, load_corpus
+from classifiers.augment import augment
+from classifiers.corpus import CORPUS_DIR, Example, corpus_hash, extra_hash, load_corpus
 from classifiers.cues import FEATURE_NAMES, cue_matrix
 from classifiers.scorer import LinearScorer
 
@@ -55,6 +57,8 @@ class TrainConfig:
     char_weight: float = 1.0
     C: float = 8.0
     text_only_weight: float = 0.5
+    #: Weight of the incident-database copies with their closing responsibility line swapped (see augment).
+    swap_weight: float = 0.5
     max_fpr_violent: float = 0.03
 
 
@@ -84,28 +88,6 @@ def assign_folds(examples: Sequence[Example], folds: int, seed: int) -> np.ndarr
             fold[i] = (start + j) % folds
         start += len(members)  # keeps small categories from all landing in fold 0
     return fold
-
-
-def augment(
-    examples: Sequence[Example], text_only_weight: float
-) -> tuple[list[str], list[int], list[float], list[int]]:
-    """Each example as the service sees it, plus its text without the headline (feeds that lack one).
-
-    Returns documents, labels, weights and the index of the example each document came from; the first
-    document of every example is the example itself.
-    """
-    docs, labels, weights, origin = [], [], [], []
-    for i, ex in enumerate(examples):
-        docs.append(ex.document)
-        labels.append(ex.label)
-        weights.append(1.0)
-        origin.append(i)
-        if text_only_weight > 0 and ex.title.strip() and len(ex.text.split()) >= 8:
-            docs.append(document("", ex.text))
-            labels.append(ex.label)
-            weights.append(text_only_weight)
-            origin.append(i)
-    return docs, labels, weights, origin
 
 
 def _vectorizers(config: TrainConfig) -> tuple[Any, Any]:
@@ -231,7 +213,9 @@ def train(
         )
         for i, (t, x, y) in enumerate(extra_list)
     ]
-    docs, label_list, weight_list, origin_list = augment(examples, config.text_only_weight)
+    docs, label_list, weight_list, origin_list = augment(
+        examples, config.text_only_weight, config.swap_weight, config.seed
+    )
     labels, weights, origin = np.asarray(label_list), np.asarray(weight_list), np.asarray(origin_list)
     # Vocabulary and idf come from every document (no labels involved); the linear model is fitted per fold
     # for out-of-fold scores, then once on everything for the shipped model.

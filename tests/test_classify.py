@@ -204,8 +204,9 @@ def test_out_of_fold_scores_average_the_repeats(tmp_path: Path) -> None:
     """Repeated cross-validation: each example's out-of-fold decision is the mean of one run per seed."""
     from dataclasses import replace
 
+    from classifiers.augment import augment
     from classifiers.corpus import load_corpus
-    from classifiers.train import TrainConfig, _matrix, _vectorizers, augment, out_of_fold
+    from classifiers.train import TrainConfig, _matrix, _vectorizers, out_of_fold
 
     examples = load_corpus(tiny_corpus.write(tmp_path / "corpus"))
     config = replace(TrainConfig(), folds=3)
