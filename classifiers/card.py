@@ -53,7 +53,8 @@ def _metrics_block(title: str, m: dict[str, Any]) -> list[str]:
     lines = [
         f"### {title}",
         "",
-        f"n = {m['n']} ({m['positives']} positive); threshold {m['threshold']:.3f}",
+        f"n = {m['n']} ({m['positives']} positive); threshold {m['threshold']:.3f}"
+        + (f"; average precision {m['average_precision']:.3f}" if "average_precision" in m else ""),
         "",
         "| precision | recall | F1 | FPR violent-not-targeted |",
         "|---|---|---|---|",

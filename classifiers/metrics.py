@@ -2,7 +2,8 @@
 
 Reported everywhere the same way (training, the model card, ``monitor model evaluate``): precision, recall,
 F1, the false-positive rate on the violent-but-not-targeted categories (all but ``positive`` and
-``nonviolent``), the error rate of each category, and a precision-recall table over thresholds.
+``nonviolent``), the error rate of each category, a precision-recall table over thresholds, and the average
+precision (how well the scores rank positives above negatives, whatever the threshold).
 """
 
 from __future__ import annotations
@@ -27,6 +28,23 @@ def confusion(labels: np.ndarray, flagged: np.ndarray) -> tuple[int, int, int, i
     fn = int(np.sum(~flagged & (labels == 1)))
     tn = int(np.sum(~flagged & (labels == 0)))
     return tp, fp, fn, tn
+
+
+def average_precision(labels: Sequence[int] | np.ndarray, scores: Sequence[float] | np.ndarray) -> float:
+    """The area under the precision-recall steps: the precision at each distinct score, weighted by the
+    recall it adds (tied scores count as one step, as scikit-learn's ``average_precision_score`` does)."""
+    y = np.asarray(labels, dtype=np.int64)
+    s = np.asarray(scores, dtype=np.float64)
+    positives = int(np.sum(y == 1))
+    if positives == 0:
+        return 0.0
+    order = np.argsort(-s, kind="mergesort")
+    y, s = y[order], s[order]
+    last = np.r_[np.flatnonzero(s[1:] != s[:-1]), len(s) - 1]  # the end of each run of tied scores
+    tp = np.cumsum(y == 1)[last]
+    precision = tp / (last + 1)
+    recall_gain = np.diff(np.r_[0, tp]) / positives
+    return float(np.sum(precision * recall_gain))
 
 
 def point(labels: np.ndarray, categories: np.ndarray, scores: np.ndarray, threshold: float) -> dict[str, Any]:
@@ -65,6 +83,7 @@ def evaluate(
     result = point(y, cats, s, threshold)
     result["n"] = len(y)
     result["positives"] = int(np.sum(y == 1))
+    result["average_precision"] = average_precision(y, s)
     flagged = s >= threshold
     per_category = {}
     for cat in sorted(set(cats.tolist())):

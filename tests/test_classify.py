@@ -228,3 +228,20 @@ def test_card_names_the_repeats(trained: TrainResult) -> None:
 
     assert trained.meta["data"]["repeats"] == 5
     assert "repeated with 5 fixed seeds" in card.render(trained.meta)
+
+
+def test_average_precision_matches_scikit_learn() -> None:
+    from sklearn.metrics import average_precision_score
+
+    from classifiers.metrics import average_precision
+
+    rng = np.random.default_rng(7)
+    for _ in range(50):
+        n = int(rng.integers(2, 60))
+        labels = rng.integers(0, 2, n)
+        scores = np.round(rng.random(n), int(rng.integers(1, 3)))  # rounding makes ties
+        if labels.sum() == 0:
+            assert average_precision(labels, scores) == 0.0
+            continue
+        assert average_precision(labels, scores) == pytest.approx(average_precision_score(labels, scores))
+    assert average_precision([1, 0, 1, 0], [0.9, 0.8, 0.7, 0.1]) == pytest.approx((1 + 2 / 3) / 2)

@@ -241,6 +241,7 @@ def _print_report(r: dict[str, Any]) -> None:
     click.echo(f"recall     {r['recall']:.3f}   (fn={r['fn']})")
     click.echo(f"F1         {r['f1']:.3f}")
     click.echo(f"false-positive rate, violent but not targeted: {r['fpr_violent']:.3f}")
+    click.echo(f"average precision (ranking, any threshold): {r['average_precision']:.3f}")
     click.echo("\nper category          n  errors  error rate")
     for cat, row in r["per_category"].items():
         click.echo(f"  {cat:<16} {row['n']:>5} {row['errors']:>7}  {row['error_rate']:>9.3f}")
