@@ -22,7 +22,17 @@ import numpy as np
 from classifiers.cue_lists import CUES
 from classifiers.vectorize import word_ngrams
 
-__all__ = ["CONJUNCTIONS", "CUES", "FEATURE_NAMES", "WITHOUT", "cue_hits", "cue_mask", "cue_matrix"]
+__all__ = [
+    "CONJUNCTIONS",
+    "CUES",
+    "FEATURE_NAMES",
+    "WITHOUT",
+    "cue_hits",
+    "cue_mask",
+    "cue_matrix",
+    "cue_terms",
+    "feature_words",
+]
 
 CONJUNCTIONS: tuple[tuple[str, ...], ...] = (
     ("death", "agent"),
@@ -176,3 +186,48 @@ def cue_matrix(
         return np.zeros((0, len(FEATURE_NAMES)))
     grams = terms if terms is not None else [word_ngrams(t, 1, 3) for t in lowered_texts]
     return np.asarray([values_from_mask(ngram_cue_mask(g)) for g in grams], dtype=np.float64) * scale
+
+
+def cue_terms(grams: list[str]) -> list[tuple[str, int]]:
+    """The n-grams of a text that set off any cue, with their cue bits, for :func:`feature_words`; ``grams``
+    as :func:`word_ngrams` lists them (tokens first, like :func:`ngram_cue_mask`)."""
+    n = (len(grams) + 3) // 3 if grams else 0
+    found: dict[str, int] = {}
+    cache = _CACHE
+    for word in grams[:n]:
+        known = cache.get(word)
+        mask = known if known is not None else _word_mask(word)
+        if mask:
+            found[word] = mask
+    phrases = grams[n:]
+    for phrase in _PHRASES.intersection(phrases):
+        found[phrase] = _EXACT[phrase]
+    for phrase in phrases:
+        if phrase[0].isdigit():
+            mask = _EXACT.get(" ".join("<num>" if t.isdigit() else t for t in phrase.split(" ")), 0)
+            if mask:
+                found[phrase] = found.get(phrase, 0) | mask
+    return list(found.items())
+
+
+def feature_words(feature: str, terms: Sequence[tuple[str, int]], per_cue: int = 2) -> list[str]:
+    """For a cue feature name ("cue:death+victim_role", "cue:injured-without-death"), the words of a text
+    behind each cue that is present (``terms`` from :func:`cue_terms`), longest first, so that a reason can
+    show them to a reader.
+
+    "dead"/"body" stand for a death only beside violence (see :func:`cue_mask`); they are shown for "death"
+    when no plainer death word is there. A cue that must be absent ("-without-") shows nothing.
+    """
+    name = feature.removeprefix("cue:")
+    present = name.split("-without-", 1)[0].split("+")
+    words: list[str] = []
+    for cue in present:
+        bit = _BIT.get(cue)
+        if bit is None:
+            continue
+        found = [t for t, mask in terms if mask & bit]
+        if not found and cue == "death" and any(mask & VIOLENT for _, mask in terms):
+            found = [t for t, mask in terms if mask & _DEAD_BODY]
+        found.sort(key=lambda t: -t.count(" "))
+        words.extend(w for w in found[:per_cue] if w not in words)
+    return words

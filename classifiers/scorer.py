@@ -3,7 +3,8 @@
 Pure numpy (no scikit-learn, no scipy, no pickle). ``score(docs)`` returns calibrated probabilities for a
 batch;
 ``explain`` returns the features that pushed one document's score up or down the most, with readable names
-(word n-grams and cues; character n-grams are scored but never shown, as they read poorly).
+(word n-grams, and cues with the words of the text that set them off; character n-grams are scored but never
+shown, as they read poorly).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from classifiers import artifact as art
-from classifiers.cues import FEATURE_NAMES, cue_matrix
+from classifiers.cues import FEATURE_NAMES, cue_matrix, cue_terms, feature_words
 from classifiers.vectorize import TfidfBlock, word_ngrams
 from monitor.errors import ModelError
 
@@ -33,6 +34,8 @@ class Batch:
     contrib: np.ndarray
     #: Whether each entry's feature has a readable name (character n-grams have none).
     named: np.ndarray
+    #: Each document's word 1-3-grams (lower-cased), to show the words behind a cue.
+    terms: list[list[str]]
 
 
 class LinearScorer:
@@ -119,8 +122,9 @@ class LinearScorer:
         except (KeyError, TypeError, ValueError, IndexError) as exc:
             raise ModelError(f"{artifact.path}: malformed artifact ({exc!r}): {art.REBUILD}") from exc
 
-    def features(self, docs: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Row, column and value arrays of the full feature matrix, sorted by row."""
+    def features(self, docs: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[list[str]]]:
+        """Row, column and value arrays of the full feature matrix, sorted by row, and each document's word
+        1-3-grams."""
         lowered = [d.lower() for d in docs]
         word_terms = [word_ngrams(t, 1, 3) for t in lowered]
         rows, cols, vals = [], [], []
@@ -139,19 +143,21 @@ class LinearScorer:
         vals.append(cues[r, c])
         all_rows = np.concatenate(rows)
         order = np.argsort(all_rows, kind="stable")
-        return all_rows[order], np.concatenate(cols)[order], np.concatenate(vals)[order]
+        return all_rows[order], np.concatenate(cols)[order], np.concatenate(vals)[order], word_terms
 
     def calibrate(self, decision: np.ndarray) -> np.ndarray:
         a, b = self.platt
         return np.asarray(1.0 / (1.0 + np.exp(-(a * decision + b))))
 
     def run(self, docs: Sequence[str]) -> Batch:
-        rows, cols, vals = self.features(docs)
+        rows, cols, vals, terms = self.features(docs)
         n = len(docs)
         contrib = vals * self.coef[cols]
         decision = np.bincount(rows, weights=contrib, minlength=n) + self.intercept
         starts = np.searchsorted(rows, np.arange(n + 1))
-        return Batch(rows, cols, vals, starts, decision, self.calibrate(decision), contrib, self._named[cols])
+        return Batch(
+            rows, cols, vals, starts, decision, self.calibrate(decision), contrib, self._named[cols], terms
+        )
 
     def score(self, docs: Sequence[str]) -> np.ndarray:
         return self.run(docs).scores
@@ -166,4 +172,15 @@ class LinearScorer:
         values = contrib[keep]
         order = np.argsort(-values if positive else values, kind="stable")[:limit]
         names = self.feature_names
-        return [f"{names[int(batch.cols[start + keep[k]])]} {float(values[k]):+.2f}" for k in order]
+        reasons = []
+        terms: list[tuple[str, int]] | None = None
+        for k in order:
+            name = str(names[int(batch.cols[start + keep[k]])])
+            if name.startswith("cue:"):
+                # A cue's name says what it looks for; the words say what it found in this text.
+                terms = cue_terms(batch.terms[row]) if terms is None else terms
+                words = feature_words(name, terms)
+                if words:
+                    name += " (" + ", ".join(f'"{w}"' for w in words) + ")"
+            reasons.append(f"{name} {float(values[k]):+.2f}")
+        return reasons
