@@ -97,20 +97,19 @@ def test_verdicts_scores_and_reasons(trained: TrainResult) -> None:
     assert hit.reasons and all(r.rsplit(" ", 1)[1].startswith("+") for r in hit.reasons)
     assert miss.reasons and all(r.rsplit(" ", 1)[1].startswith("-") for r in miss.reasons)
     assert any('"shot dead"' in r or "cue:" in r for r in hit.reasons)
-    # A cue's reason shows the words of this text that set it off: 'cue:agent ("gunmen", "motorcycle") +0.61'.
-    cue_reasons = [r for r in hit.reasons + miss.reasons if r.startswith("cue:")]
+    # A flagged item's cue reasons show the words that set each cue off: 'cue:agent ("gunmen", "motorcycle")
+    # +0.61'; an item not flagged gets the cue names only.
+    cue_reasons = [r for r in hit.reasons if r.startswith("cue:")]
     assert cue_reasons
+    assert not any("(" in r for r in miss.reasons if r.startswith("cue:"))
     for reason in cue_reasons:
         name, _, rest = reason.partition(" (")
         shown = rest.rpartition(") ")[0]
         if "-without-" not in name or shown:
             assert shown, reason
             quoted = [w.strip().strip('"') for w in shown.split(", ")]
-            texts = (
-                "lawyer shot dead gunmen on a motorcycle shot dead a lawyer outside his office in northgate.",
-                "library opens the council opened a new library and a park on sunday.",
-            )
-            assert all(any(w in t for t in texts) for w in quoted), reason
+            text = "lawyer shot dead gunmen on a motorcycle shot dead a lawyer outside his office"
+            assert all(w in text for w in quoted), reason
     assert classifier.classify([]) == []
 
 
