@@ -102,6 +102,11 @@ _CACHE: dict[str, int] = {}
 _CACHE_LIMIT = 500_000
 
 
+def _numbered(phrase: str) -> str:
+    """A phrase with its numbers as ``<num>``, as cue phrases spell them ("14 people" -> "<num> people")."""
+    return " ".join("<num>" if t.isdigit() else t for t in phrase.split(" "))
+
+
 def _word_mask(word: str) -> int:
     """Cues of one word (exact words and prefixes), memoised: words recur, the prefix scan is slow."""
     mask = _EXACT.get(word, 0)
@@ -124,7 +129,7 @@ def cue_mask(terms: Iterable[str]) -> int:
             # Phrases are exact; "<num>" stands for a number, and only ever as a phrase's first word.
             mask |= exact.get(term, 0)
             if term[0].isdigit():
-                mask |= exact.get(" ".join("<num>" if t.isdigit() else t for t in term.split(" ")), 0)
+                mask |= exact.get(_numbered(term), 0)
         else:
             known = cache.get(term)
             mask |= known if known is not None else _word_mask(term)
@@ -160,7 +165,7 @@ def ngram_cue_mask(grams: list[str]) -> int:
     if numbers:
         for phrase in phrases:
             if phrase[0].isdigit():
-                mask |= _EXACT.get(" ".join("<num>" if t.isdigit() else t for t in phrase.split(" ")), 0)
+                mask |= _EXACT.get(_numbered(phrase), 0)
     return _with_violence(mask)
 
 
@@ -204,7 +209,7 @@ def cue_terms(grams: list[str]) -> list[tuple[str, int]]:
         found[phrase] = _EXACT[phrase]
     for phrase in phrases:
         if phrase[0].isdigit():
-            mask = _EXACT.get(" ".join("<num>" if t.isdigit() else t for t in phrase.split(" ")), 0)
+            mask = _EXACT.get(_numbered(phrase), 0)
             if mask:
                 found[phrase] = found.get(phrase, 0) | mask
     return list(found.items())

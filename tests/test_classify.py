@@ -102,14 +102,12 @@ def test_verdicts_scores_and_reasons(trained: TrainResult) -> None:
     cue_reasons = [r for r in hit.reasons if r.startswith("cue:")]
     assert cue_reasons
     assert not any("(" in r for r in miss.reasons if r.startswith("cue:"))
+    text = "lawyer shot dead gunmen on a motorcycle shot dead a lawyer outside his office"
     for reason in cue_reasons:
         name, _, rest = reason.partition(" (")
-        shown = rest.rpartition(") ")[0]
-        if "-without-" not in name or shown:
-            assert shown, reason
-            quoted = [w.strip().strip('"') for w in shown.split(", ")]
-            text = "lawyer shot dead gunmen on a motorcycle shot dead a lawyer outside his office"
-            assert all(w in text for w in quoted), reason
+        shown = [w.strip('"') for w in rest.rpartition(") ")[0].split(", ") if w]
+        assert shown or "-without-" in name, reason
+        assert all(w in text for w in shown), reason
     assert classifier.classify([]) == []
 
 
