@@ -38,6 +38,8 @@ READ_LIMIT = 256 * 1024
 #: servers close idle keep-alive connections after seconds, not milliseconds, and the pool asks about
 #: every idle connection twice per request (a system call each: a fifth of a 304's CPU).
 QUIET_SECONDS = 1.0
+#: How long closing a connection waits for the event loop to release its socket (one turn, normally).
+CLOSE_WAIT_SECONDS = 1.0
 
 
 class AsyncioStream(httpcore.AsyncNetworkStream):
@@ -71,7 +73,17 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
             raise httpcore.WriteError(str(exc) or type(exc).__name__) from exc
 
     async def aclose(self) -> None:
-        self._writer.close()
+        # Abort, not close: closing a TLS transport starts the close_notify exchange and frees the
+        # socket only when the peer answers, so a peer that never does (or an event loop that ends
+        # first) leaves the socket open. An HTTP client has nothing left to send at this point, and
+        # httpx's own backend skips close_notify too. The socket is closed on the loop's next turn;
+        # waiting for that (bounded) means it is closed when this returns.
+        self._writer.transport.abort()
+        try:
+            async with asyncio.timeout(CLOSE_WAIT_SECONDS):
+                await self._writer.wait_closed()
+        except (TimeoutError, OSError):
+            pass  # closed with an error, or not yet: either way the transport no longer holds it
 
     async def start_tls(
         self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
@@ -80,10 +92,10 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
             async with asyncio.timeout(timeout):
                 await self._writer.start_tls(ssl_context, server_hostname=server_hostname)
         except TimeoutError as exc:
-            self._writer.close()
+            self._writer.transport.abort()
             raise httpcore.ConnectTimeout(f"TLS handshake not done within {timeout} s") from exc
         except OSError as exc:  # ssl.SSLError is an OSError
-            self._writer.close()
+            self._writer.transport.abort()
             raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
         return self
 

@@ -59,6 +59,31 @@ def test_several_https_fetches_share_connections(https_server: LocalHTTPServer, 
     assert len(https_server.hits("/feed")) == 5
 
 
+def test_closing_a_tls_connection_frees_its_socket_at_once(
+    https_server: LocalHTTPServer, ca: trustme.CA
+) -> None:
+    # A graceful TLS close waits for the peer's close_notify before it frees the socket; when the event
+    # loop ended first, the socket was left for the garbage collector (a ResourceWarning, seen in CI).
+    from monitor.aionet import AsyncioBackend
+
+    https_server.route("/feed", Reply(200, FEED))
+    context = ssl.create_default_context()
+    ca.configure_trust(context)
+
+    async def go() -> tuple[int, int]:
+        stream = await AsyncioBackend().connect_tcp("127.0.0.1", https_server.port, timeout=5)
+        stream = await stream.start_tls(context, server_hostname="127.0.0.1", timeout=5)
+        await stream.write(b"GET /feed HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", timeout=5)
+        assert (await stream.read(65536, timeout=5)).startswith(b"HTTP/1.")
+        raw = stream.get_extra_info("socket")
+        before = raw.fileno()
+        await stream.aclose()
+        return before, raw.fileno()
+
+    before, after = run(go())
+    assert before >= 0 and after == -1
+
+
 def test_an_untrusted_certificate_is_a_tls_error(https_server: LocalHTTPServer) -> None:
     url = https_server.route("/feed", Reply(200, FEED))
     error = fetch_error(url)
