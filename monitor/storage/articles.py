@@ -208,9 +208,3 @@ def apply_plan(
         session.execute(update(ArticleFeed), touched)
     return Applied(new_ids, [a.article_id for a in plan.changed if a.article_id is not None])
 
-
-def canary_present(session: Session, needle: str) -> bool:
-    """True if ``needle`` appears in any article's title or summary (for hostile-input checks)."""
-    pattern = f"%{needle}%"
-    query = select(Article.id).where(Article.title.like(pattern) | Article.summary.like(pattern)).limit(1)
-    return session.scalar(query) is not None
